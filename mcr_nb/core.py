@@ -61,7 +61,8 @@ def check_modalities(batch: Mapping[str, torch.Tensor],  # per-modality tensors 
     if missing or extra:
         raise KeyError(f"{name} has modalities {list(batch)}; expected exactly {list(expected)}"
                        + (f" (missing {missing})" if missing else "") + (f" (unexpected {extra})" if extra else ""))
-    sizes = {m: int(check_tensor(batch[m], f"{name}[{m!r}]").shape[0]) if batch[m].ndim else -1 for m in expected}
+    for m in expected: check_tensor(batch[m], f"{name}[{m!r}]")
+    sizes = {m: int(batch[m].shape[0]) if batch[m].ndim else -1 for m in expected}
     if len(set(sizes.values())) != 1 or -1 in sizes.values():
         raise ValueError(f"{name} batch sizes differ across modalities: {sizes}; expected one batch size")
     return next(iter(sizes.values()))
