@@ -39,7 +39,7 @@ setuptools.setup(
     packages=setuptools.find_packages(include=['mcr_nb', 'mcr_nb.*']),
     include_package_data=True,
     install_requires=requirements,
-    extras_require={'dev': dev_requirements},
+    extras_require={'dev': dev_requirements, 'hf': shlex.split(cfg.get('hf_requirements') or '')},
     dependency_links=cfg.get('dep_links', '').split(),
     python_requires='>=' + cfg['min_python'],
     long_description=open('README.md', encoding='utf-8').read(),
