@@ -124,7 +124,7 @@ def mcr_train(argv: Sequence[str] | None = None,  # command-line arguments (defa
         else: res, where = eval_run(a.eval, a.split), a.eval
     except NonFiniteLossError as e:
         print(f"mcr_train: stopped: {e}", file=sys.stderr); return 1
-    except (ValueError, TypeError, KeyError, FileNotFoundError, FileExistsError) as e:
+    except (ValueError, TypeError, KeyError, FileNotFoundError, FileExistsError, ImportError) as e:
         print(f"mcr_train: error: {_err_text(e)}", file=sys.stderr); return 2
     print('\n'.join(format_metrics(res)))
     print(f'run folder: {where}')

@@ -19,11 +19,11 @@ from .synthetic import list_synthetic
 # %% auto #0
 __all__ = ['PLUGINS', 'METHOD_PARAMS', 'OPTIMIZERS', 'SCHEDULES', 'MONITORS', 'PROGRESS', 'DEFAULT_CONFIG', 'ConfigError',
            'ConfigKeyError', 'coerce_value', 'field_types', 'from_mapping', 'register_plugin', 'load_plugins',
-           'register_method_params', 'method_params_class', 'JointParams', 'UnimodalParams', 'EnsembleParams',
-           'MultiLossParams', 'UniPreParams', 'OGMGEParams', 'AGMParams', 'MLBParams', 'MCRParams', 'DataConfig',
-           'ModelConfig', 'TrainConfig', 'RunConfig', 'method_params', 'config_to_dict', 'config_from_dict',
-           'save_config', 'load_config', 'apply_overrides', 'register_config', 'list_configs', 'get_config',
-           'synthetic_config']
+           'register_method_params', 'method_params_class', 'PretrainOptions', 'JointParams', 'UnimodalParams',
+           'EnsembleParams', 'MultiLossParams', 'UniPreParams', 'OGMGEParams', 'AGMParams', 'MLBParams', 'MCRParams',
+           'DataConfig', 'ModelConfig', 'TrainConfig', 'RunConfig', 'method_params', 'config_to_dict',
+           'config_from_dict', 'save_config', 'load_config', 'apply_overrides', 'register_config', 'list_configs',
+           'get_config', 'synthetic_config']
 
 # %% ../nbs/05_config.ipynb #4e56126c
 class ConfigError(ValueError):
@@ -144,10 +144,22 @@ def method_params_class(name: str,  # a method registry name
     return METHOD_PARAMS[check_choice(name, sorted(METHOD_PARAMS), 'method')]
 
 # %% ../nbs/05_config.ipynb #7bfce899
+@dataclass
+class PretrainOptions:
+    "Start from unimodal pre-trained encoders and heads (the paper's `--pre`); shared by the joint-style methods."
+    pretrained: bool = False  # initialise every encoder and unimodal head from a unimodal run
+    unimodal_ckpts: dict[str, str] | None = None  # modality -> checkpoint file or run folder (None: train them as stages)
+    pretrain_epochs: int | None = None  # epochs of each unimodal stage run (None: train.epochs)
+    def __post_init__(self):
+        if not self.pretrained:
+            set_ = [k for k in ('unimodal_ckpts', 'pretrain_epochs') if getattr(self, k) is not None]
+            if set_: raise ConfigError(f"method_params.{set_[0]} is set but method_params.pretrained is false; set method_params.pretrained=true to start from unimodal runs")
+        if self.pretrain_epochs is not None and self.pretrain_epochs < 0: raise ConfigError(f"method_params.pretrain_epochs must be >= 0, got {self.pretrain_epochs}")
+
 @register_method_params('joint')
 @dataclass
-class JointParams:
-    "Joint training: cross-entropy of the fused prediction only (no parameters)."
+class JointParams(PretrainOptions):
+    "Joint training: cross-entropy of the fused prediction (optionally from unimodal pre-trained encoders)."
 
 @register_method_params('unimodal')
 @dataclass
@@ -163,10 +175,10 @@ class EnsembleParams:
 
 @register_method_params('multiloss')
 @dataclass
-class MultiLossParams:
+class MultiLossParams(PretrainOptions):
     "Joint training plus a cross-entropy on each unimodal head."
     mu: float = 1.0  # weight of the unimodal-head losses
-    def __post_init__(self): check_nonneg(self.mu, 'method_params.mu')
+    def __post_init__(self): super().__post_init__(); check_nonneg(self.mu, 'method_params.mu')
 
 # %% ../nbs/05_config.ipynb #641f1431
 @dataclass
@@ -179,36 +191,37 @@ register_method_params('uni_pre_finetuned')(UniPreParams)
 
 @register_method_params('ogm_ge')
 @dataclass
-class OGMGEParams:
+class OGMGEParams(PretrainOptions):
     "OGM-GE: slow down the dominant encoder's gradients by 1 - tanh(alpha * ratio), plus Gaussian noise."
     alpha: float = 1.0  # modulation strength (CREMA-D 1.0, AVE 0.6, UCF/MOSI/MOSEI 0.8)
     ge: bool = True  # add the generalisation-enhancement noise N(0, std(g))
     modulation_starts: int = 0  # first epoch with modulation
     modulation_ends: int = 50  # last epoch with modulation (inclusive)
-    def __post_init__(self): check_nonneg(self.alpha, 'method_params.alpha')
+    def __post_init__(self): super().__post_init__(); check_nonneg(self.alpha, 'method_params.alpha')
 
 @register_method_params('agm')
 @dataclass
-class AGMParams:
+class AGMParams(PretrainOptions):
     "AGM: rescale each modality's Shapley-style output gradient by exp(alpha * (mean ratio - ratio))."
     alpha: float = 3.0  # modulation strength (CREMA-D 3.0)
     clip_grad: bool = True  # clip the gradient norm to 1 when a fusion gradient exceeds 1 (as AGM does)
-    def __post_init__(self): check_nonneg(self.alpha, 'method_params.alpha')
+    def __post_init__(self): super().__post_init__(); check_nonneg(self.alpha, 'method_params.alpha')
 
 @register_method_params('mlb')
 @dataclass
-class MLBParams:
+class MLBParams(PretrainOptions):
     "MLB: multi-loss plus a per-encoder gradient factor 1 + (beta - 1) tanh(alpha (r - 1))."
     alpha: float = 0.5  # steepness of the tanh (CREMA-D ResNet 0.5)
     beta_max: float = 10.0  # the largest factor, for the weaker modality
     mu: float = 1.0  # weight of the unimodal-head losses
     def __post_init__(self):
+        super().__post_init__()
         for k in ('alpha', 'beta_max', 'mu'): check_nonneg(getattr(self, k), f'method_params.{k}')
 
 # %% ../nbs/05_config.ipynb #f9683232
 @register_method_params('mcr')
 @dataclass
-class MCRParams:
+class MCRParams(PretrainOptions):
     "MCR: multi-loss plus the MIPD game, the cross-modal contrastive term and the CEB term (see `mcr_nb.losses.MCRConfig`)."
     mu: float = 1.0  # weight of the unimodal-head losses (--multil)
     lambda_m: float = 0.1  # weight of the MIPD game (--l)
@@ -221,6 +234,7 @@ class MCRParams:
     positives: str = 'label'  # L_Con positives: 'label' (supervised) or 'instance'
     ceb_hidden: int | None = None  # hidden width of the CEB head (None: the largest latent size)
     def __post_init__(self):
+        super().__post_init__()
         for k in ('mu', 'lambda_m', 'lambda_c', 'lambda_b'): check_nonneg(getattr(self, k), f'method_params.{k}')
         check_choice(self.strategy, STRATEGIES, 'strategy'); check_choice(self.perturbation, PERTURBATIONS, 'perturbation')
         check_choice(self.positives, ('label', 'instance'), 'positives')
@@ -288,7 +302,8 @@ class TrainConfig:
     log_every: int = 50  # steps between training-loss records in metrics.jsonl
     checkpoint_every_steps: int = 0  # also write last.pt every N steps (0: only at epoch ends)
     progress: str = 'auto'  # 'bar' (tqdm), 'epoch' (one line per epoch), 'none'; 'auto': bar on a terminal
-    deterministic: bool = False  # deterministic kernels on GPU (slower; see `mcr_nb.learner.use_deterministic`)
+    deterministic: bool = False  # deterministic kernels (slower on GPU; see `mcr_nb.learner.use_deterministic`)
+    tensorboard: bool = False  # also log to TensorBoard in `<run folder>/tensorboard` (needs `pip install tensorboard`)
     def __post_init__(self):
         check_choice(self.optimizer, OPTIMIZERS, 'optimizer'); check_choice(self.schedule, SCHEDULES, 'schedule')
         check_choice(self.monitor, MONITORS, 'monitor'); check_choice(self.progress, PROGRESS, 'progress')

@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_learner.ipynb #c88aec54
 from __future__ import annotations
-import contextlib, importlib, io, json, math, os, sys, time
+import contextlib, copy, dataclasses, importlib, io, json, math, os, sys, time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -26,9 +26,10 @@ __all__ = ['SPLITS', 'EVENTS', 'CHECKPOINT_FORMAT', 'CHECKPOINT_VERSION', 'Tenso
            'EpochSampler', 'batch_getter', 'iter_batches', 'CancelFitException', 'NonFiniteLossError', 'Callback',
            'task_loss', 'n_correct', 'Method', 'register_method', 'list_methods', 'get_method_class', 'lr_factor',
            'init_distributed', 'dist_info', 'DeviceCB', 'MixedPrecisionCB', 'GradSyncCB', 'NonFiniteGuardCB',
-           'ClipGradCB', 'TrainMetricsCB', 'LoggerCB', 'ProgressCB', 'improved', 'EarlyStoppingCB', 'CheckpointCB',
-           'use_deterministic', 'make_optimizer', 'default_callbacks', 'Learner', 'evaluate', 'check_checkpoint',
-           'load_model_state', 'fit_run', 'evaluate_run']
+           'ClipGradCB', 'TrainMetricsCB', 'LoggerCB', 'ProgressCB', 'tensorboard_writer_class', 'TensorBoardCB',
+           'improved', 'EarlyStoppingCB', 'CheckpointCB', 'use_deterministic', 'make_optimizer', 'default_callbacks',
+           'Learner', 'score_predictions', 'evaluate', 'check_checkpoint', 'load_model_state', 'unimodal_stages',
+           'init_from_unimodal', 'fit_run', 'evaluate_run']
 
 # %% ../nbs/07_learner.ipynb #ce5ec1b2
 class TensorMultimodalDataset(torch.utils.data.Dataset):
@@ -232,8 +233,13 @@ class Method:
     def state_dict(self) -> dict: return {}
     def load_state_dict(self, sd: dict): pass
     @classmethod
-    def stages(cls, cfg: RunConfig, modalities: Sequence[str]) -> list: return []  # [(name, RunConfig)] trained before this run
-    def setup(self, stage_dirs: Mapping[str, Path]): pass  # load what the stages trained
+    def stages(cls, cfg: RunConfig, modalities: Sequence[str]) -> list:  # [(name, RunConfig)] trained before this run
+        p = method_params(cfg)  # `pretrained=true` without checkpoints: one unimodal run per modality first
+        return unimodal_stages(cfg, modalities, p.pretrain_epochs) if getattr(p, 'pretrained', False) and not p.unimodal_ckpts else []
+    def setup(self, stage_dirs: Mapping[str, Path]):  # load what the stages trained
+        p = self.params
+        if getattr(p, 'pretrained', False):
+            init_from_unimodal(self.model, p.unimodal_ckpts or {m: Path(stage_dirs[f'unimodal_{m}']) for m in self.model.modalities})
     def train_epochs(self, cfg: TrainConfig) -> int: return cfg.epochs
 
 # %% ../nbs/07_learner.ipynb #0d3dbed9
@@ -414,9 +420,46 @@ class ProgressCB(Callback):
         if self.learn.rank: return
         r = self.learn.epoch_record
         print(' '.join([f"epoch {r['epoch']}", f"step {r['step']}"] + [f"{k} {v:.4f}" for k, v in r.items()
-                        if k in ('train_loss', 'val_loss', 'val_acc')] + [f"({r['time']:.1f}s)"]), flush=True)
+                        if k in ('train_loss', 'val_loss', 'val_acc', 'val_f1', 'val_mae', 'val_corr')] + [f"({r['time']:.1f}s)"]), flush=True)
     def after_fit(self):
         if self.bar is not None: self.bar.close(); self.bar = None
+
+# %% ../nbs/07_learner.ipynb #6651ea49
+def tensorboard_writer_class() -> type:
+    "`torch.utils.tensorboard.SummaryWriter`, or an `ImportError` that says how to install TensorBoard."
+    try: from torch.utils.tensorboard import SummaryWriter
+    except ImportError as e:
+        raise ImportError(f"train.tensorboard=true needs the tensorboard package, which is not installed: pip install tensorboard ({e})") from None
+    return SummaryWriter
+
+class TensorBoardCB(Callback):
+    "Mirror the run's records to TensorBoard event files (rank 0); needs the `tensorboard` package."
+    order = 92
+    def __init__(self,
+                 log_dir,  # folder for the event files (`<run folder>/tensorboard`)
+                ): self.dir, self.writer_cls, self.writer = Path(log_dir), tensorboard_writer_class(), None
+    def before_fit(self):
+        l = self.learn
+        if l.rank: return
+        self.writer = self.writer_cls(str(self.dir), purge_step=l.step or None)
+        prev = l.log
+        def log(rec):
+            prev(rec); self.write('train', rec)
+        l.log = log
+    def write(self,
+              group: str,  # tag prefix: 'train' or 'epoch'
+              rec: Mapping,  # a record as logged to metrics.jsonl
+             ):
+        "Add every numeric value of `rec` as a scalar at the record's step."
+        if self.writer is None: return
+        for k, v in rec.items():
+            if k not in ('kind', 'epoch', 'step') and isinstance(v, (int, float)) and not isinstance(v, bool):
+                self.writer.add_scalar(f'{group}/{k}', v, rec.get('step', self.learn.step))
+    def after_epoch(self):
+        self.write('epoch', self.learn.epoch_record)
+        if self.writer is not None: self.writer.flush()
+    def after_fit(self):
+        if self.writer is not None: self.writer.close(); self.writer = None
 
 # %% ../nbs/07_learner.ipynb #e8246605
 def improved(value: float, best: float | None, monitor: str) -> bool:
@@ -454,10 +497,11 @@ class CheckpointCB(Callback):
 
 # %% ../nbs/07_learner.ipynb #ffbce840
 def use_deterministic() -> None:
-    "Ask torch for deterministic kernels (errors on operations that have none)."
+    "The reliability tutorial's recipe: deterministic cuBLAS workspace, deterministic kernels, no cuDNN autotuning."
     os.environ.setdefault('CUBLAS_WORKSPACE_CONFIG', ':4096:8')  # must be set before cuBLAS initialises
     torch.use_deterministic_algorithms(True)
     torch.backends.cudnn.benchmark = False
+    torch.backends.cudnn.deterministic = True
 
 # %% ../nbs/07_learner.ipynb #20414833
 CHECKPOINT_FORMAT, CHECKPOINT_VERSION = 'mcr_nb.learner', 1
@@ -489,6 +533,9 @@ def default_callbacks(train: TrainConfig,  # training settings
         except ImportError: mode = 'epoch'
     if mode != 'none': cbs.append(ProgressCB(mode))
     if out_dir is not None: cbs += [LoggerCB(out_dir), CheckpointCB(out_dir, train.monitor, train.checkpoint_every_steps)]
+    if train.tensorboard:
+        if out_dir is None: raise ValueError("train.tensorboard=true needs a run folder (out_dir) to write the event files to")
+        cbs.append(TensorBoardCB(Path(out_dir) / 'tensorboard'))
     return cbs
 
 # %% ../nbs/07_learner.ipynb #63ccbd75
@@ -542,10 +589,31 @@ class Learner:
         "Sum of `t` over processes (returns `t` itself with one process)."
         if self.world == 1: return t
         t = t.detach().clone(); dist.all_reduce(t); return t
+    def all_gather_cat(self, t: torch.Tensor) -> torch.Tensor:
+        "Concatenation of every process's CPU tensor `t` along dim 0, in rank order (returns `t` with one process)."
+        if self.world == 1: return t
+        parts = [None] * self.world; dist.all_gather_object(parts, t.cpu()); return torch.cat(parts)
     @property
     def lr(self) -> float: return self.opt.param_groups[0]['lr']
     @property
     def n_classes(self): return self.train_ds.n_classes
+
+# %% ../nbs/07_learner.ipynb #f332ea43
+_REG_FUSED = {'f1_nonzero': 'f1', 'acc2_with_zero': 'acc_with_zero', 'f1_with_zero': 'f1_with_zero', 'mae': 'mae', 'corr': 'corr', 'acc7': 'acc7', 'acc5': 'acc5'}
+
+def score_predictions(preds: Mapping[str, torch.Tensor],  # '' (the method's prediction) or '_<modality>' -> predicted classes (N,) or scores (N,)
+                      y: torch.Tensor,  # (N,) labels or regression targets
+                      n_classes: int | None,  # classes (None: regression)
+                     ) -> dict:
+    "The reported metrics besides loss and accuracy: macro-F1 (classification) or the MOSI/MOSEI metrics (regression)."
+    from mcr_nb.metrics import macro_f1, regression_metrics
+    res = {}
+    for k, p in preds.items():
+        if n_classes is not None: res[f'f1{k}'] = macro_f1(p, y); continue
+        r = regression_metrics(p, y)
+        if k == '': res.update({new: r[old] for old, new in _REG_FUSED.items()})
+        else: res.update({f'f1{k}': r['f1_nonzero'], f'mae{k}': r['mae'], f'corr{k}': r['corr']})
+    return res
 
 # %% ../nbs/07_learner.ipynb #18cf6cd8
 @torch.no_grad()
@@ -557,11 +625,12 @@ def evaluate(model: nn.Module,  # the model
              rank: int = 0, world: int = 1,  # this process's shard of the samples
              reduce: Callable | None = None,  # sums the count vector across processes (None: no reduction)
              autocast: Callable = contextlib.nullcontext,  # autocast context for the forward pass
+             gather: Callable | None = None,  # concatenates a CPU tensor across processes (None: this shard only)
             ) -> dict:
-    "Loss and accuracy of the method's prediction and of every unimodal head, on a dataset."
+    "Loss, accuracy and F1 of the method's prediction and of every unimodal head (regression: also MAE, correlation, Acc-7), on a dataset."
     method = method or Method(JointParams(), model, ds.n_classes)
     was, nc = model.training, ds.n_classes
-    model.eval(); sums, names = None, None
+    model.eval(); sums, names, kept, ys = None, None, {}, []
     try:
         idx = torch.arange(rank, len(ds), world)
         for xb, yb in iter_batches(ds, list(idx.split(batch_size))):
@@ -570,7 +639,10 @@ def evaluate(model: nn.Module,  # the model
             preds = {'': method.predict(out), **{f'_{m}': l for m, l in out.unimodal_logits.items()}}
             if names is None: names = list(preds)
             v = [task_loss(preds[''], yb, nc, 'sum'), torch.tensor(float(len(yb)), device=device)]
-            for k in names: v += list(n_correct(preds[k], yb, nc))
+            for k in names:
+                v += list(n_correct(preds[k], yb, nc))
+                kept.setdefault(k, []).append((preds[k].argmax(-1) if nc is not None else preds[k].reshape(-1).float()).cpu())
+            ys.append(yb.cpu())
             v = torch.stack([x.float() for x in v])
             sums = v if sums is None else sums + v
     finally: model.train(was)
@@ -579,6 +651,9 @@ def evaluate(model: nn.Module,  # the model
     s = sums.tolist()
     res = {'loss': s[0] / max(s[1], 1)}
     for i, k in enumerate(names): res[f'acc{k}'] = s[2 + 2 * i] / max(s[3 + 2 * i], 1)
+    cat = gather or (lambda t: t)
+    y = cat(torch.cat(ys))
+    res.update(score_predictions({k: cat(torch.cat(v)) for k, v in kept.items()}, y, nc))
     return res
 
 # %% ../nbs/07_learner.ipynb #ac2f9807
@@ -633,7 +708,8 @@ def _one_batch(self: Learner):
 def _validate(self: Learner, ds=None) -> dict:
     "Scores on `ds` (default: the validation split), sharded across processes."
     return evaluate(self.model, ds if ds is not None else self.val_ds, self.method, self.data_cfg.eval_batch_size, self.device,
-                    self.rank, self.world, self.all_reduce_sum if self.world > 1 else None, self.autocast)
+                    self.rank, self.world, self.all_reduce_sum if self.world > 1 else None, self.autocast,
+                    self.all_gather_cat if self.world > 1 else None)
 
 Learner.fit, Learner._max_steps_done, Learner._one_epoch, Learner._one_batch, Learner.validate = _fit, _max_steps_done, _one_epoch, _one_batch, _validate
 
@@ -686,6 +762,33 @@ def load_model_state(model: nn.Module,  # the model to fill
     "Load a model state strictly; a checkpoint of another architecture is an error naming the file."
     try: model.load_state_dict(state)
     except RuntimeError as e: raise ValueError(f"checkpoint {str(path)!r} does not match this model (another architecture or dataset?): {e}") from None
+
+# %% ../nbs/07_learner.ipynb #6ebb5315
+def unimodal_stages(cfg: RunConfig,  # the multimodal run
+                    modalities: Sequence[str],  # the dataset's modalities
+                    epochs: int | None,  # epochs of each unimodal run (None: cfg.train.epochs)
+                   ) -> list:
+    "One `unimodal` sub-run per modality: same data, model, training settings and seed."
+    tr = dataclasses.replace(cfg.train, epochs=epochs if epochs is not None else cfg.train.epochs)
+    return [(f'unimodal_{m}', dataclasses.replace(cfg, method='unimodal', method_params={'modality': m}, train=tr, method_defaults={}))
+            for m in modalities]
+
+def init_from_unimodal(model: nn.Module,  # the multimodal model to fill (a `MultimodalModel`)
+                       ckpts: Mapping[str, str | Path],  # modality -> learner checkpoint, or a run folder (its best.pt)
+                      ) -> None:
+    "Copy each modality's encoder and unimodal head from the model saved in a unimodal run's checkpoint."
+    mods = list(model.modalities)
+    missing, extra = [m for m in mods if m not in ckpts], [m for m in ckpts if m not in mods]
+    if missing or extra: raise ValueError(f"unimodal checkpoints given for {sorted(ckpts)}; the model's modalities are {mods}"
+                                          + (f" (missing {missing})" if missing else '') + (f" (unknown {extra})" if extra else ''))
+    for m in mods:
+        path = Path(ckpts[m])
+        if path.is_dir(): path = path / 'best.pt'
+        if not path.is_file(): raise FileNotFoundError(f"unimodal checkpoint for modality {m!r} not found: {str(path)!r} (expected a best.pt/last.pt file or a run folder that holds best.pt)")
+        donor = copy.deepcopy(model)
+        load_model_state(donor, check_checkpoint(load_checkpoint(path), path)['model'], path)
+        model.encoders[m].load_state_dict(donor.encoders[m].state_dict())
+        model.heads[m].load_state_dict(donor.heads[m].state_dict())
 
 # %% ../nbs/07_learner.ipynb #0a71f069
 def _to_device(obj, device):
@@ -768,6 +871,7 @@ def fit_run(cfg: RunConfig | None,  # the run (None with resume=True: the folder
     "Train one run end to end and write its folder; return the summary (validation and test scores)."
     out_dir, t0 = Path(out_dir), time.time()
     cfg = _check_out_dir(cfg, out_dir, resume)
+    if cfg.train.tensorboard: tensorboard_writer_class()  # fail before any training (stages included) when it is missing
     rank, world = init_distributed()
     method_cls = get_method_class(cfg.method)
     train_ds, val_ds = build_data(cfg.data, 'train', cfg.fold), build_data(cfg.data, 'val', cfg.fold)
@@ -795,7 +899,7 @@ def evaluate_run(out_dir: str | Path,  # a run folder written by `fit_run`
                  split: str = 'test',  # 'train', 'val' or 'test'
                  checkpoint: str = 'best',  # 'best' or 'last'
                 ) -> dict:
-    "Score a saved run's checkpoint on one split: loss and accuracy of the method's prediction and of each head."
+    "Score a saved run's checkpoint on one split: the metrics of `evaluate` for the method's prediction and each head."
     out_dir = Path(out_dir)
     cfg = load_config(out_dir / 'config.yaml') if (out_dir / 'config.yaml').is_file() else None
     if cfg is None: raise FileNotFoundError(f"{str(out_dir)!r} is not a run folder: expected config.yaml, best.pt, last.pt")

@@ -18,7 +18,7 @@ from .config import (RunConfig, TrainConfig, UnimodalParams, EnsembleParams, Mul
 from .models import ModelOutput
 from .losses import MCRConfig, MCRLoss
 from .learner import (Method, Callback, register_method, list_methods, get_method_class, task_loss,
-                            check_checkpoint, load_model_state)
+                            check_checkpoint, load_model_state, unimodal_stages, init_from_unimodal)
 
 # %% auto #0
 __all__ = ['Unimodal', 'MultiLoss', 'load_unimodal_parts', 'Ensemble', 'UniPreFrozen', 'UniPreFinetuned', 'method_params_of',
@@ -52,22 +52,13 @@ class MultiLoss(Method):
         return terms['ce'] + self.params.mu * sum(v for k, v in terms.items() if k != 'ce'), terms
 
 # %% ../nbs/08_methods.ipynb #ac37433b
-def _unimodal_stages(cfg: RunConfig, modalities: Sequence[str], epochs: int | None) -> list:
-    "One `unimodal` sub-run per modality, same data, model, training and seed."
-    tr = dataclasses.replace(cfg.train, epochs=epochs if epochs is not None else cfg.train.epochs)
-    return [(f'unimodal_{m}', dataclasses.replace(cfg, method='unimodal', method_params={'modality': m}, train=tr, method_defaults={}))
-            for m in modalities]
+_unimodal_stages = unimodal_stages  # the stages of Ensemble and Uni-Pre (defined in `mcr_nb.learner`)
 
 def load_unimodal_parts(model: nn.Module,  # the model to fill
                         stage_dirs: Mapping[str, Path],  # 'unimodal_<m>' -> run folder
                        ):
     "Copy each modality's encoder and head from its unimodal run's best checkpoint."
-    for m in model.modalities:
-        path = Path(stage_dirs[f'unimodal_{m}']) / 'best.pt'
-        donor = copy.deepcopy(model)
-        load_model_state(donor, check_checkpoint(load_checkpoint(path), path)['model'], path)
-        model.encoders[m].load_state_dict(donor.encoders[m].state_dict())
-        model.heads[m].load_state_dict(donor.heads[m].state_dict())
+    init_from_unimodal(model, {m: Path(stage_dirs[f'unimodal_{m}']) / 'best.pt' for m in model.modalities})
 
 # %% ../nbs/08_methods.ipynb #d5f69273
 @register_method('ensemble')
@@ -250,7 +241,9 @@ class MCR(Method):
     Params = MCRParams
     def __init__(self, params, model, n_classes):
         super().__init__(params, model, n_classes)
-        cfg = MCRConfig(**dataclasses.asdict(params), task='classification' if n_classes is not None else 'regression')
+        loss_fields = {f.name for f in dataclasses.fields(MCRConfig)}  # the loss's settings (not the pre-training options)
+        cfg = MCRConfig(**{k: v for k, v in dataclasses.asdict(params).items() if k in loss_fields},
+                        task='classification' if n_classes is not None else 'regression')
         self.module = MCRLoss(cfg, model.latent_dims, model.n_outputs)
     def loss(self, out, y):
         loss, terms = self.module(out, y, fuse=self.model.fuse)

@@ -111,4 +111,12 @@ def test_ddp_every_method(tmp_path):
     import json
     s = json.loads((tmp_path / 'w2' / 'joint' / 'summary.json').read_text())
     if s['steps'] != 2 * (96 // 16): problems.append(f"joint took {s['steps']} steps; expected 12 (the runs must actually train)")
+    # evaluation is sharded across ranks and the predictions gathered: the scores (loss, accuracy, macro-F1 of every
+    # head) are those of the whole split, as in the single-process run
+    for method in PER_SAMPLE_MEAN:
+        s2, s1 = (json.loads((tmp_path / w / method / 'summary.json').read_text()) for w in ('w2', 'w1'))
+        keys = [k for k in s1 if k.startswith(('val_', 'test_'))]
+        if not any(k.startswith('test_f1') for k in keys): problems.append(f"{method}: no F1 in the summary ({keys})")
+        bad = {k: (s2.get(k), s1[k]) for k in keys if s2.get(k) is None or abs(s2[k] - s1[k]) > 1e-3}
+        if bad: problems.append(f"{method}: 2-process scores differ from the single-process run: {bad}")
     assert not problems, '\n'.join(problems)
