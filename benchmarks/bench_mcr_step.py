@@ -15,13 +15,15 @@ Timings are minima over interleaved rounds; on CPU they are the CPU time of this
 other processes on a shared machine disturb them less than wall-clock time (a quiet machine gives both).
 """
 import argparse, statistics, time
+try: import resource   # Unix only: page faults per step
+except ImportError: resource = None
 
 import torch
 from torch import nn
 
 from mcr_nb.models import MultimodalModel, MLPEncoder
 from mcr_nb.losses import MCRConfig, MCRLoss, mipd_fast, mipd_reference, sample_perms
-from mcr_nb.losses import _PermJSD  # the fast path's kernel, timed on its own below
+from mcr_nb.losses import _PermJSD, _GameJSD, _game_tables  # the fast path's kernels, timed on their own below
 
 
 def conv_encoder(latent: int, width: int) -> nn.Module:
@@ -113,6 +115,17 @@ def main():
     report(f"MLP encoders (input {d_in}, hidden {hidden}, latent {latent}, {n_cls} classes, batch {bs}, K 32)", t_mlp,
            targets={'MCR greedy': 1.5, 'MCR independent': 1.5, 'MCR collaborative': 1.5})
 
+    # 1b. memory behaviour: minor page faults and system time per step (a fresh 0.5 MB buffer is faulted in page by page)
+    if resource is not None and hasattr(resource, 'RUSAGE_THREAD') and dev.type == 'cpu':
+        steps = variants(mlp, x, y, n_cls, latent, dev)
+        print("\n| variant | page faults / step | system ms / step |\n|---|---|---|")
+        for k in ('multi-loss', 'MCR greedy'):
+            for _ in range(5): steps[k]()
+            r0 = resource.getrusage(resource.RUSAGE_THREAD)
+            for _ in range(50): steps[k]()
+            r1 = resource.getrusage(resource.RUSAGE_THREAD)
+            print(f"| {k} | {(r1.ru_minflt - r0.ru_minflt) / 50:.1f} | {1e3 * (r1.ru_stime - r0.ru_stime) / 50:.3f} |")
+
     # 2. the regulariser alone: vectorised vs K copies through the fusion layer
     model = mlp().to(dev)
     def reg(fn):
@@ -140,12 +153,18 @@ def main():
     mv.requires_grad_(); fx.requires_grad_()
     def kernel_fb():
         _PermJSD.apply(mv, fx, bz, perms).sum().backward()
+    cs = mv.detach().clone().requires_grad_()
+    tab = lambda rows: torch.tensor(rows, device=dev)
+    member, scale, shared = _game_tables('greedy', ('a', 'b'))
+    def game_fb():
+        _GameJSD.apply(cs, out0.logits.detach(), perms, tab(member), tab(scale), tab(shared))[0].backward()
     def kernel_f():
         with torch.no_grad(): _PermJSD.apply(mv, fx, bz, perms)
     def fast_f():
         with torch.no_grad(): mipd_fast(out0, 'greedy', perms=perms)
     t_ph = time_rounds({'sample_perms(128, 32)': lambda: sample_perms(bs, 32), 'mipd_fast forward (given perms)': fast_f,
-                        'of which the JSD kernel forward': kernel_f, 'JSD kernel forward+backward': kernel_fb}, reps, dev)
+                        'of which the JSD kernel forward': kernel_f, 'JSD kernel forward+backward': kernel_fb,
+                        'whole-game node (_GameJSD) forward+backward': game_fb}, reps, dev)
     print("\nWhere the time of R goes (greedy, MLP setting)")
     print("| part | ms |\n|---|---|")
     for k, t in t_ph.items(): print(f"| {k} | {1e3 * t:.2f} |")

@@ -4,8 +4,9 @@
 
 # %% ../nbs/04_losses.ipynb #c0465cdf
 from __future__ import annotations
-import math
+import math, threading, weakref
 from dataclasses import dataclass, asdict
+from functools import lru_cache
 from itertools import combinations
 from typing import Callable, Mapping, Sequence
 
@@ -190,44 +191,145 @@ def _term_scales(strategy, mods, s):
     return {m: sum(c for c, r in terms if m in r) for m in mods}, sum(c for c, _ in terms)
 
 # %% ../nbs/04_losses.ipynb #6b97c1b6
+@lru_cache(maxsize=16)
+def _flat_offsets(k: int, b: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    "arange(K*B) and each flat position's row offset k*B (cached: the same every step)."
+    ar = torch.arange(k * b, device=device)
+    return ar, ar.div(b, rounding_mode='floor').mul_(b)
+
 def _inverse_flat(perms: torch.Tensor,  # (K, B) permutations
                  ) -> torch.Tensor:
     "Flat indices that undo `x.view(K*B, ...)[perms + offsets]`: the inverse permutations, offset per row."
-    k, b = perms.shape
-    ar = torch.arange(b, device=perms.device).expand(k, b)
-    inv = torch.empty_like(perms).scatter_(1, perms, ar)
-    return (inv + torch.arange(k, device=perms.device)[:, None] * b).reshape(-1)
+    ar, off = _flat_offsets(*perms.shape, perms.device)
+    return torch.empty_like(ar).index_copy_(0, perms.reshape(-1) + off, ar)
+
+class _Workspace(threading.local):
+    "Per-thread free lists of the kernel's large CPU buffers: a fresh 0.5 MB buffer costs ~130 page faults each step."
+    def __init__(self): self.free = {}
+
+    def take(self, shape: tuple, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+        "An uninitialised buffer, reused when one of this shape is free (CPU only; CUDA has its caching allocator)."
+        if device.type != 'cpu': return torch.empty(shape, dtype=dtype, device=device)
+        free = self.free.get((shape, dtype))
+        return free.pop() if free else torch.empty(shape, dtype=dtype)
+
+    def give(self, *bufs: torch.Tensor):
+        "Return buffers that nothing else references any more."
+        for b in bufs:
+            if b.device.type == 'cpu':
+                free = self.free.setdefault((tuple(b.shape), b.dtype), [])
+                if len(free) < 4: free.append(b)
+
+_WS = _Workspace()
+
+class _Lease:
+    "Gives its buffers back to the workspace when it is garbage-collected (with the autograd node that holds it)."
+    def __init__(self, *bufs): weakref.finalize(self, _WS.give, *bufs)
+
+def _perm_jsd_forward(moved: torch.Tensor,  # (n, B, C) the permuted part of each subset's logits
+                      fixed: torch.Tensor,  # (n, B, C) the unpermuted part
+                      base: torch.Tensor,  # (n, B, C) or (B, C) base logits
+                      perms: torch.Tensor,  # (K, B) permutations
+                     ) -> tuple[torch.Tensor, tuple]:
+    "Mean JSD of softmax(moved[:, perms] + fixed) to softmax(base) per subset, and what the backward needs."
+    with torch.autocast(moved.device.type, enabled=False):   # float32 throughout, even inside an AMP region
+        return _perm_jsd_forward_fp32(moved, fixed, base, perms)
+
+def _perm_jsd_forward_fp32(moved, fixed, base, perms):
+    "The body of `_perm_jsd_forward`, with autocast off."
+    n, bs, c = moved.shape; k = perms.shape[0]
+    ones = torch.ones(c, 1, dtype=moved.dtype, device=moved.device)   # class sums as a matrix product (fast on CPU)
+    z, e, w = (_WS.take((n, k, bs, c), moved.dtype, moved.device) for _ in range(3))
+    # shift each part by its own row max (small tensors): every permuted logit is <= 0 without a max pass over (n, K, B, C)
+    torch.index_select(moved - moved.amax(-1, keepdim=True), 1, perms.reshape(-1), out=z.view(n, k * bs, c))
+    z += (fixed - fixed.amax(-1, keepdim=True)).unsqueeze(1)
+    torch.exp(z, out=e)
+    sp = torch.matmul(e, ones)   # (n, K, B, 1) softmax normalisers
+    if float(sp.amin()) < 1e-10:   # the two parts' maxima are far apart in some row: shift by the exact row max instead
+        z -= z.amax(-1, keepdim=True); torch.exp(z, out=e); sp = torch.matmul(e, ones)
+    lq = base.log_softmax(-1); q = lq.exp()
+    # P + Q = (E + Q sp) / sp, so log P - log(P + Q) = z - log(E + Q sp); Q floored at 1e-18 keeps the log finite
+    lw = torch.addcmul(e, q.clamp_min(1e-18).unsqueeze(-3), sp, out=w).log_()
+    t = z.sub_(lw)   # log P - log(P + Q) = log P - log M - ln 2
+    ls = lw.sum(1) - sp.log().sum(1)   # sum over K of log(P + Q), (n, B, C)
+    r = sp.reciprocal()
+    kp = torch.matmul(torch.mul(e, t, out=w), ones).mul_(r)   # sum_c P (log P - log(P + Q))
+    _WS.give(w)
+    kq = (q * lq).sum((-2, -1)) * k - (q * ls).sum((1, 2))   # sum over K and B of sum_c Q (log Q - log(P + Q))
+    d = (kp.sum((1, 2, 3)) + kq) * (0.5 / (k * bs)) + LN2   # the two ln 2 of log M = log(P + Q) - ln 2
+    return d, (e, t, kp, r, q, lq, ls)
+
+def _perm_jsd_backward(saved: tuple,  # what `_perm_jsd_forward` returned for the backward
+                       perms: torch.Tensor,  # (K, B) permutations
+                       need_base: bool,  # also return the gradient with respect to the base logits
+                      ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    "Gradients of each subset's D (unscaled, not divided by K B) with respect to moved, fixed and base."
+    e, t, kp, r, q, lq, ls = saved
+    n, k, bs, c = e.shape
+    gz, gp = (_WS.take((n, k, bs, c), e.dtype, e.device) for _ in range(2))
+    torch.addcmul(-(kp * r), t, r, out=gz).mul_(e)   # P (t - sum_c P t) = E (t r - kp r): the softmax backward
+    gf = gz.sum(1)
+    torch.index_select(gz.view(n, k * bs, c), 1, _inverse_flat(perms), out=gp.view(n, k * bs, c))
+    gm = gp.sum(1)   # the gradient gathered back through the inverse permutations, summed over K
+    _WS.give(gz, gp)
+    gb = None
+    if need_base:
+        a = lq * k - ls   # sum over K of (log Q - log(P + Q))
+        gb = (a - (q * a).sum(-1, keepdim=True)).mul_(q)
+    return gm, gf, gb
 
 class _PermJSD(torch.autograd.Function):
     "Mean JSD of softmax(moved[:, perms] + fixed) to softmax(base), one value per subset, closed-form backward."
     @staticmethod
     def forward(ctx, moved, fixed, base, perms):
-        n, bs, c = moved.shape; k = perms.shape[0]
         dt = torch.promote_types(moved.dtype, torch.float32)
-        zp = moved.to(dt).index_select(1, perms.reshape(-1)).view(n, k, bs, c)
-        zp += fixed.to(dt).unsqueeze(1)
-        lp, lq = zp.log_softmax(-1), base.to(dt).log_softmax(-1).unsqueeze(1)
-        p, q = lp.exp(), lq.exp()
-        lm = (p + q).clamp_min_(torch.finfo(dt).tiny).log_().sub_(LN2)   # log M; a zero-probability class adds 0
-        b, a = lp.sub_(lm), lm.neg_().add_(lq)   # log P - log M, log Q - log M
-        kp, kq = (p * b).sum(-1, keepdim=True), (q * a).sum(-1, keepdim=True)
-        ctx.save_for_backward(p, q, b, a, kp, kq, perms)
+        d, saved = _perm_jsd_forward(moved.to(dt), fixed.to(dt), base.to(dt), perms)
+        ctx.save_for_backward(*saved, perms)
+        ctx.lease = _Lease(*saved[:2])   # the big buffers go back to the workspace when this node is freed
         ctx.dtypes = moved.dtype, fixed.dtype, base.dtype
-        return (kp.sum((1, 2, 3)) + kq.sum((1, 2, 3))) * (0.5 / (k * bs))
+        return d
 
     @staticmethod
     def backward(ctx, g):
-        p, q, b, a, kp, kq, perms = ctx.saved_tensors
-        n, k, bs, c = p.shape
-        s = (g.to(p.dtype) * (0.5 / (k * bs))).view(n, 1, 1, 1)
-        gm = gf = gb = None
-        if ctx.needs_input_grad[0] or ctx.needs_input_grad[1]:
-            gz = (b - kp).mul_(p).mul_(s)
-            if ctx.needs_input_grad[1]: gf = gz.sum(1).to(ctx.dtypes[1])
-            if ctx.needs_input_grad[0]:
-                gm = gz.view(n, k * bs, c).index_select(1, _inverse_flat(perms)).view(n, k, bs, c).sum(1).to(ctx.dtypes[0])
-        if ctx.needs_input_grad[2]: gb = (a - kq).mul_(q).mul_(s).sum(1).to(ctx.dtypes[2])
-        return gm, gf, gb, None
+        *saved, perms = ctx.saved_tensors
+        n, k, bs, _ = saved[0].shape
+        s = (g.to(saved[0].dtype) * (0.5 / (k * bs))).view(n, 1, 1)
+        gm, gf, gb = _perm_jsd_backward(saved, perms, ctx.needs_input_grad[2])
+        return (gm * s).to(ctx.dtypes[0]), (gf * s).to(ctx.dtypes[1]), None if gb is None else (gb * s).to(ctx.dtypes[2]), None
+
+class _GameJSD(torch.autograd.Function):
+    "The whole permutation game for late linear fusion in one node: R = sum_S w_S D_S with the routed gradients."
+    @staticmethod
+    def forward(ctx, contrib, logits, perms, member, scale, shared):
+        # contrib (M, B, C); member, scale (n, M): S's membership and each contribution's gradient scale; shared (n,)
+        dt = torch.promote_types(contrib.dtype, torch.float32)
+        cf, lg = contrib.to(dt), logits.to(dt)
+        eye = member.shape[0] == member.shape[1]   # two modalities: the subsets are the singletons, in order
+        moved = cf if eye else (member.to(dt) @ cf.flatten(1)).view(-1, *cf.shape[1:])
+        d, saved = _perm_jsd_forward(moved, lg - moved, lg, perms)   # fixed part = everything not moved, bias included
+        ctx.save_for_backward(*saved, perms, member, scale, shared)
+        ctx.lease = _Lease(*saved[:2])
+        ctx.eye, ctx.dtypes = eye, (contrib.dtype, logits.dtype)
+        ctx.mark_non_differentiable(d)
+        return (d * shared.to(dt)).sum(), d
+
+    @staticmethod
+    def backward(ctx, g, _):
+        *saved, perms, member, scale, shared = ctx.saved_tensors
+        n, k, bs, _ = saved[0].shape
+        dt = saved[0].dtype
+        s = g.to(dt) * (0.5 / (k * bs))
+        gm, gf, gb = _perm_jsd_backward(saved, perms, ctx.needs_input_grad[1])
+        mem, sc, sh = member.to(dt), scale.to(dt), shared.to(dt)
+        # moved part -> its contributions (scale); fixed part -> the other contributions (scale) and the bias (shared),
+        # where bias = logits - sum_m c_m sends -shared to every contribution
+        shape = gm.shape[1:]
+        w_f = ((sc * (1 - mem) - sh[:, None]) * s).T @ gf.flatten(1)   # (M, B*C)
+        g_c = (gm * (sc.diagonal() * s)[:, None, None]).flatten(1) if ctx.eye else ((sc * mem * s).T @ gm.flatten(1))
+        g_c = (g_c + w_f).view(-1, *shape)
+        g_l = ((sh * s) @ (gf + gb).flatten(1)).view(shape).to(ctx.dtypes[1]) if ctx.needs_input_grad[1] else None
+        return g_c.to(ctx.dtypes[0]), g_l, None, None, None, None
+
 
 # %% ../nbs/04_losses.ipynb #a8aceb31
 def _perm_divergence(moved: torch.Tensor,  # (n, B, C) the permuted part of each subset's logits
@@ -241,6 +343,16 @@ def _perm_divergence(moved: torch.Tensor,  # (n, B, C) the permuted part of each
     zp = (moved[:, perms] + fixed.unsqueeze(1)) if perms is not None else fixed.unsqueeze(1)
     if task == 'classification': return jsd(zp, base.unsqueeze(1), 'none').flatten(1).mean(1)
     return (zp - base.unsqueeze(1)).pow(2).flatten(1).mean(1)
+
+@lru_cache(maxsize=64)
+def _game_tables(strategy: str,  # a name in `STRATEGIES`
+                 mods: tuple[str, ...],  # the modality names
+                ) -> tuple[list, list, list]:
+    "Per subset: membership of each modality, each contribution's gradient scale, and the shared scale."
+    check_choice(strategy, STRATEGIES, 'strategy')
+    subsets, scales = proper_subsets(mods), [_term_scales(strategy, list(mods), s) for s in proper_subsets(mods)]
+    return ([[float(m in s) for m in mods] for s in subsets], [[float(sc[m]) for m in mods] for sc, _ in scales],
+            [float(sh) for _, sh in scales])
 
 def mipd_fast(out: ModelOutput,  # output of a late-linear-fusion model (contributions not None)
               strategy: str = 'greedy',  # 'greedy', 'independent' or 'collaborative'
@@ -257,6 +369,12 @@ def mipd_fast(out: ModelOutput,  # output of a late-linear-fusion model (contrib
     check_choice(task, ('classification', 'regression'), 'task')
     mods, c, subsets = list(out.contributions), out.contributions, proper_subsets(out.contributions)
     perms, _ = _draw(out, perturbation, n_perms, perms, generator)
+    if task == 'classification' and perms is not None:   # the common case: the whole game in one autograd node
+        member, scale, shared = _game_tables(strategy, tuple(mods))
+        tab = lambda rows: torch.tensor(rows, dtype=out.logits.dtype, device=out.logits.device)
+        logits = out.logits if any(shared) else out.logits.detach()   # e.g. two-modality greedy: no gradient to the base
+        total, d = _GameJSD.apply(torch.stack(list(c.values())), logits, perms, tab(member), tab(scale), tab(shared))
+        return total, dict(zip(['+'.join(s) for s in subsets], d.unbind()))
     bias = out.logits - torch.stack(list(c.values())).sum(0)   # the fusion bias, broadcast to (B, C)
     moved, fixed, base, weights = [], [], [], []
     for s in subsets:
@@ -268,6 +386,7 @@ def mipd_fast(out: ModelOutput,  # output of a late-linear-fusion model (contrib
     w = torch.tensor(weights, dtype=d.dtype, device=d.device)
     total = d.sum() + ((w - 1) * d.detach()).sum()   # value sum_S w_S D_S; gradients already scaled
     return total, dict(zip(['+'.join(s) for s in subsets], d.detach().unbind()))
+
 
 # %% ../nbs/04_losses.ipynb #961b07d4
 def supcon_loss(latents: Sequence[torch.Tensor],  # one (B, d) latent per modality, same d

@@ -4,6 +4,7 @@
 
 # %% ../nbs/03_models.ipynb #3b77d598
 from __future__ import annotations
+import math
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
@@ -13,8 +14,8 @@ from torch import nn
 from .core import check_choice, check_tensor, check_modalities
 
 # %% auto #0
-__all__ = ['FUSIONS', 'ModelOutput', 'LateLinearFusion', 'ConcatMLPFusion', 'make_fusion', 'MultimodalModel', 'MLPEncoder',
-           'MLPModelConfig', 'build_mlp_model']
+__all__ = ['FUSIONS', 'ModelOutput', 'LateLinearFusion', 'ConcatMLPFusion', 'make_fusion', 'input_shape', 'check_input',
+           'MultimodalModel', 'MLPEncoder', 'MLPModelConfig', 'build_mlp_model']
 
 # %% ../nbs/03_models.ipynb #476f23b7
 @dataclass
@@ -98,6 +99,28 @@ def make_fusion(fusion: str | nn.Module,  # a name in `FUSIONS` or a ready fusio
     return FUSIONS[check_choice(fusion, FUSIONS, 'fusion')](latent_dims, n_outputs, **kwargs)
 
 # %% ../nbs/03_models.ipynb #f76e6540
+def input_shape(encoder: nn.Module,  # an encoder
+               ) -> tuple[int | None, ...] | None:
+    "The per-sample input shape an encoder declares (`in_shape`, None = any size), or None if unknown."
+    if hasattr(encoder, 'in_shape'): return encoder.in_shape
+    if isinstance(encoder, nn.Linear): return (encoder.in_features,)
+    return None
+
+def check_input(x: torch.Tensor,  # one modality's input batch
+                encoder: nn.Module,  # the encoder that will read it
+                name: str,  # its name in messages, e.g. "inputs['audio']"
+                finite: bool = True,  # reject NaN/Inf
+               ) -> torch.Tensor:
+    "Check an input's rank and feature sizes against its encoder, its dtype, and (optionally) finiteness."
+    shape = input_shape(encoder)
+    check_tensor(x, name, ndim=None if shape is None else 1 + len(shape), floating=True)
+    if shape is not None and any(e is not None and e != s for e, s in zip(shape, x.shape[1:])):
+        want = ', '.join('*' if e is None else str(e) for e in shape)
+        raise ValueError(f"{name} has shape {tuple(x.shape)}; expected (B, {want})")
+    # one summation (no temporary) finds any NaN/Inf; only a non-finite sum (or an overflow) pays for the exact count
+    if finite and not math.isfinite(float(x.sum())): check_tensor(x, name, finite=True)
+    return x
+
 class MultimodalModel(nn.Module):
     "Named encoders + unimodal heads + fusion head; `forward(inputs) -> ModelOutput`."
     def __init__(self,
@@ -105,6 +128,7 @@ class MultimodalModel(nn.Module):
                  latent_dims: Mapping[str, int],  # latent size d_m of each modality (same keys)
                  n_outputs: int,  # number of classes C (1 for regression)
                  fusion: str | nn.Module = 'late_linear',  # fusion name in `FUSIONS` or a fusion module
+                 check_finite: bool = True,  # scan every input for NaN/Inf in `encode` (one reduction per modality)
                  **fusion_kwargs,  # extra arguments for a named fusion
                 ):
         super().__init__()
@@ -113,6 +137,7 @@ class MultimodalModel(nn.Module):
         if len(encoders) < 2: raise ValueError(f"a multimodal model needs >= 2 modalities, got {list(encoders)}")
         if int(n_outputs) < 1: raise ValueError(f"n_outputs must be >= 1, got {n_outputs}")
         self.modalities, self.latent_dims, self.n_outputs = list(encoders), dict(latent_dims), int(n_outputs)
+        self.check_finite = bool(check_finite)
         self.encoders = nn.ModuleDict(dict(encoders))
         self.heads = nn.ModuleDict({m: nn.Linear(d, self.n_outputs) for m, d in latent_dims.items()})
         self.fusion = make_fusion(fusion, self.latent_dims, self.n_outputs, **fusion_kwargs)
@@ -123,6 +148,7 @@ class MultimodalModel(nn.Module):
               ) -> dict[str, torch.Tensor]:
         "Validate the inputs and return each modality's latent (B, d_m)."
         bs = check_modalities(inputs, self.modalities)
+        for m in self.modalities: check_input(inputs[m], self.encoders[m], f"inputs[{m!r}]", self.check_finite)
         lat = {m: self.encoders[m](inputs[m]) for m in self.modalities}
         for m, z in lat.items():
             check_tensor(z, f"latent of {m!r}", ndim=2, floating=True)
@@ -157,6 +183,12 @@ class MLPEncoder(nn.Sequential):
         dims, layers = [in_dim] + [hidden] * n_layers, []
         for a, b in zip(dims[:-1], dims[1:]): layers += [nn.Linear(a, b), nn.ReLU()]
         super().__init__(*layers, nn.Linear(dims[-1], latent))
+        self.in_shape = (in_dim,)   # read by `MultimodalModel` to check inputs
+
+    def forward(self, x: torch.Tensor,  # (B, in_dim) input
+               ) -> torch.Tensor:
+        "Check the input's rank and size, then run the layers."
+        return super().forward(check_input(x, self, 'MLPEncoder input', finite=False))
 
 # %% ../nbs/03_models.ipynb #43611738
 @dataclass

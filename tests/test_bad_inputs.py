@@ -52,12 +52,10 @@ def _():
     from mcr_nb.core import check_tensor
     check_tensor(torch.randn(4), 'x', ndim=2)
 
-@case('wrong-feature-dim', ValueError, "inputs['x1']", "5", "expected 3",
-      wanted="MultimodalModel/MLPEncoder: \"inputs['x1'] has shape (4, 5); expected (B, 3)\" (today torch's 'mat1 and mat2 shapes cannot be multiplied')")
+@case('wrong-feature-dim', ValueError, "inputs['x1'] has shape (4, 5); expected (B, 3)")
 def _(): tiny_model()(batch(x1=torch.randn(4, 5)))
 
-@case('input-rank-1', ValueError, "inputs['x1']", "(4,)", "rank 2",
-      wanted="MultimodalModel/MLPEncoder: \"inputs['x1'] must have rank 2, got shape (4,)\"")
+@case('input-rank-1', ValueError, "inputs['x1']", "(4,)", "rank 2")
 def _(): tiny_model()(batch(x1=torch.randn(4)))
 
 @case('batch-size-mismatch', ValueError, "batch sizes differ across modalities: {'x1': 4, 'x2': 3}")
@@ -72,9 +70,11 @@ def _(): tiny_model()(batch(x3=torch.randn(4, 1)))
 @case('inputs-not-a-dict', TypeError, "inputs must be a dict of tensors keyed by modality ['x1', 'x2'], got Tensor")
 def _(): tiny_model()(torch.randn(4, 5))
 
-@case('non-float-input', TypeError, "inputs['x1']", "torch.int64", "floating-point",
-      wanted="MultimodalModel.encode: check_tensor(x, \"inputs['x1']\", floating=True) -> \"inputs['x1'] must be a floating-point tensor, got dtype torch.int64\"")
+@case('non-float-input', TypeError, "inputs['x1']", "torch.int64", "floating-point")
 def _(): tiny_model()(batch(x1=torch.ones(4, 3, dtype=torch.long)))
+
+@case('model-nan-input', ValueError, "inputs['x2'] contains 1 NaN/Inf value(s); expected finite values")
+def _(): tiny_model()(batch(x2=torch.tensor([[0.0, 1.0]] * 3 + [[float('inf'), 0.0]])))
 
 @case('nan-in-tensor', ValueError, "x contains 1 NaN/Inf value(s); expected finite values")
 def _():
@@ -360,9 +360,7 @@ def _():
     from mcr_nb.learner import TensorMultimodalDataset
     TensorMultimodalDataset({'a': torch.zeros(4, 2, dtype=torch.long), 'b': torch.zeros(4, 2)}, torch.zeros(4, dtype=torch.long), 3)
 
-@case('dataset-nan-inputs', ValueError, "inputs['a'] contains 1 NaN/Inf value(s); expected finite values",
-      wanted="mcr_nb.learner.TensorMultimodalDataset: check_tensor(x, f'inputs[{m!r}]', floating=True, finite=True) once at "
-             "construction (today a NaN feature only surfaces later as a non-finite loss)")
+@case('dataset-nan-inputs', ValueError, "inputs['a'] contains 1 NaN/Inf value(s); expected finite values")
 def _():
     from mcr_nb.learner import TensorMultimodalDataset
     x = torch.zeros(4, 2); x[1, 0] = float('nan')
@@ -472,8 +470,7 @@ def _(): override('method=mcr', 'method_params.strategy=greedyy')
 @case('unknown-perturbation-config', ValueError, "unknown perturbation 'shuffle'; expected one of: permute")
 def _(): override('method=mcr', 'method_params.perturbation=shuffle')
 
-@case('unknown-fusion-config', ValueError, "unknown fusion 'late'; expected one of: late_linear, concat_mlp",
-      wanted="mcr_nb.config.ModelConfig.__post_init__: check_choice(fusion, FUSIONS, 'fusion')")
+@case('unknown-fusion-config', ValueError, "unknown fusion 'late'; expected one of: late_linear, concat_mlp")
 def _(): override('model.fusion=late')
 
 # ---------------------------------------------------------------- sweeps and the command line
