@@ -13,7 +13,7 @@ import torch
 
 # %% auto #0
 __all__ = ['check_choice', 'check_tensor', 'check_modalities', 'check_labels', 'check_nonneg', 'seed_everything', 'get_device',
-           'get_rng_state', 'set_rng_state', 'atomic_save', 'load_checkpoint']
+           'get_rng_state', 'set_rng_state', 'atomic_write', 'atomic_save', 'load_checkpoint']
 
 # %% ../nbs/00_core.ipynb #6bc95b45
 def check_choice(value: str,  # the name the caller passed
@@ -131,15 +131,16 @@ def set_rng_state(st: dict, # a state from `get_rng_state`
     if 'cuda' in st and torch.cuda.is_available(): torch.cuda.set_rng_state_all(st['cuda'])
 
 # %% ../nbs/00_core.ipynb #914318c4
-def atomic_save(obj: Any,  # tensors, numbers, strings, lists and dicts of these
-                path: str | os.PathLike,  # target file
-               ) -> Path:
-    "Save `obj` with `torch.save` atomically: temporary file, fsync, rename."
+def atomic_write(path: str | os.PathLike,  # target file
+                 write,  # called with the open temporary file, fills it
+                 binary: bool = True,  # open the temporary file in binary mode
+                ) -> Path:
+    "Write a file atomically: `write(f)` fills a temporary file in the same folder, then fsync and rename."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
     try:
-        with os.fdopen(fd, 'wb') as f:
-            torch.save(obj, f); f.flush(); os.fsync(f.fileno())
+        with os.fdopen(fd, 'wb' if binary else 'w') as f:
+            write(f); f.flush(); os.fsync(f.fileno())
         os.replace(tmp, path)
         dfd = os.open(path.parent, os.O_RDONLY)
         try: os.fsync(dfd)
@@ -148,6 +149,12 @@ def atomic_save(obj: Any,  # tensors, numbers, strings, lists and dicts of these
         if os.path.exists(tmp): os.unlink(tmp)
         raise
     return path
+
+def atomic_save(obj: Any,  # tensors, numbers, strings, lists and dicts of these
+                path: str | os.PathLike,  # target file
+               ) -> Path:
+    "Save `obj` with `torch.save` atomically: temporary file, fsync, rename."
+    return atomic_write(path, lambda f: torch.save(obj, f))
 
 def load_checkpoint(path: str | os.PathLike,  # a file written by `atomic_save`
                     map_location: str | torch.device = 'cpu',

@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 import yaml
 
-from .core import check_choice
+from .core import atomic_write, check_choice
 
 # %% auto #0
 __all__ = ['Grid', 'check_overrides', 'check_grid', 'grid_from_dict', 'load_grid', 'run_id', 'expand_grid', 'select_cells',
@@ -141,17 +141,8 @@ def select_cells(cells: Sequence,  # all cells, from `expand_grid`
 def atomic_write_json(obj: Any,  # plain data (dicts, lists, numbers, strings)
                       path: str | os.PathLike,  # target file
                      ) -> Path:
-    "Write `obj` as JSON atomically: temporary file, fsync, rename."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
-    try:
-        with os.fdopen(fd, 'w') as f:
-            json.dump(obj, f, indent=1, sort_keys=True, default=_jsonable); f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp): os.unlink(tmp)
-        raise
-    return path
+    "Write `obj` as JSON atomically (`mcr_nb.core.atomic_write`: temporary file, fsync, rename)."
+    return atomic_write(path, lambda f: json.dump(obj, f, indent=1, sort_keys=True, default=_jsonable), binary=False)
 
 def _jsonable(x):
     "Turn numpy/torch scalars and paths into plain JSON values."
