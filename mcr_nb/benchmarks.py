@@ -11,7 +11,7 @@ from torch import nn
 from .core import check_choice
 from pathlib import Path
 from .models import MultimodalModel
-from .encoders import SpectrogramEncoder, FrameEncoder, SeqTransformer, VideoEncoder
+from .encoders import SpectrogramEncoder, FrameEncoder, SeqTransformer, VideoEncoder, VideoSwin
 
 # %% auto #0
 __all__ = ['AV', 'BENCHMARKS', 'ENCODER_KINDS', 'Benchmark', 'make_encoders', 'build_benchmark_model', 'fake_batch',
@@ -25,7 +25,7 @@ class Benchmark:
     dataset: str  # data.name prefix: 'cremad', 'ave', 'ucf', 'mosi', 'mosei', 'sthsth'
     shapes: dict  # modality -> input shape of one item (real size)
     n_outputs: int  # classes (1: regression)
-    encoder: str  # 'resnet_av', 'conformer_av', 'seq_transformer' or 'video_2p1d'
+    encoder: str  # one of ENCODER_KINDS: 'resnet_av', 'conformer_av', 'hf_av', 'seq_transformer', 'video_2p1d', 'video_swin'
     latent: int  # d_m of every modality (512 ResNet/video, 40 transformer)
     lr: float; weight_decay: float; batch_size: int
     mcr: dict  # MCR method parameters of run.sh
@@ -74,11 +74,22 @@ BENCHMARKS = {b.name: b for b in [
               _mcr(0.1, 1.0, 1.0, 16), {'ogm_ge': {'alpha': 0.8}, 'agm': {'alpha': 1.0}, 'mlb': {'alpha': 2.0, 'beta_max': 0.5}},
               optimizer='adamw', epochs=30, patience=100, warmup_steps=31655, clip_grad=5.0, pretrained_encoders=True,
               data_options={'n_frames': 16}, paper='65.0 +- 0.1 (Video Swin; this config uses a (2+1)-D stand-in)'),
+    Benchmark('ave-hubert-vivit', 'ave', {'audio': (160000,), 'video': (3, 10, 224, 224)}, 28, 'hf_av', 768, 1e-5, 1e-4, 8,
+              _mcr(0.01, 1.0, 1.0), {'ogm_ge': {'alpha': 1.0}, 'agm': {'alpha': 0.5}, 'mlb': {'alpha': 3.0}},
+              patience=15, warmup_steps=1500, pretrained_encoders=True, data_options={'audio': 'wav', 'n_frames': 10},
+              paper='88.8 +- 1.0', note='needs transformers and local HuBERT / ViViT folders (model.options.hubert_path, vivit_path)'),
+    Benchmark('sthsth-swin', 'sthsth', {'rgb': (3, 16, 224, 224), 'flow': (3, 16, 224, 224)}, 174, 'video_swin', 768, 1e-5, 0.02, 16,
+              _mcr(0.1, 1.0, 1.0, 16), {'ogm_ge': {'alpha': 0.8}, 'agm': {'alpha': 1.0}, 'mlb': {'alpha': 2.0, 'beta_max': 0.5}},
+              optimizer='adamw', epochs=30, patience=100, warmup_steps=31655, clip_grad=5.0, pretrained_encoders=True,
+              data_options={'n_frames': 16}, paper='65.0 +- 0.1',
+              note='Video Swin-T x2; Kinetics-400 weights from model.options.swin_path'),
 ]}
 
 # %% ../nbs/23_benchmark_configs.ipynb #1649ce54
-ENCODER_KINDS = ('resnet_av', 'conformer_av', 'seq_transformer', 'video_2p1d')
+ENCODER_KINDS = ('resnet_av', 'conformer_av', 'hf_av', 'seq_transformer', 'video_2p1d', 'video_swin')
 _OPTIONS = {'resnet_av': {'widths'}, 'video_2p1d': {'widths'}, 'seq_transformer': {'n_layers', 'n_heads'},
+            'video_swin': {'dim', 'depths', 'heads', 'window', 'patch', 'drop_path', 'swin_path', 'random_init'},
+            'hf_av': {'hubert_path', 'hubert_config', 'vivit_path', 'vivit_config', 'num_frames'},
             'conformer_av': {'n_layers', 'n_heads', 'kernel', 'wav2vec2_path', 'wav2vec2_config'}}
 
 def make_encoders(kind: str,  # one of ENCODER_KINDS
@@ -96,6 +107,20 @@ def make_encoders(kind: str,  # one of ENCODER_KINDS
     w = {'widths': tuple(o['widths'])} if 'widths' in o else {}
     if kind == 'resnet_av': return {m: SpectrogramEncoder(**w) if m == 'audio' else FrameEncoder(**w) for m in modalities}
     if kind == 'video_2p1d': return {m: VideoEncoder(3, **w) for m in modalities}
+    if kind == 'video_swin':
+        if 'swin_path' not in o and not o.get('random_init'):
+            raise ValueError("video_swin needs the Kinetics-400 Video Swin weights: set model.options.swin_path=<local .pth of the "
+                             "Video Swin release> (or model.options.random_init=true to start from random weights)")
+        sw = {k: tuple(o[k]) if isinstance(o[k], (list, tuple)) else o[k] for k in ('dim', 'depths', 'heads', 'window', 'patch', 'drop_path') if k in o}
+        return {m: VideoSwin(3, path=o.get('swin_path'), **sw) for m in modalities}
+    if kind == 'hf_av':
+        from mcr_nb.encoders import HFAudioEncoder, HFVideoEncoder, _require_transformers
+        _require_transformers("the 'hf_av' benchmark model (HuBERT + ViViT)")
+        need = [k for k in ('hubert', 'vivit') if f'{k}_path' not in o and f'{k}_config' not in o]
+        if need: raise ValueError(f"hf_av needs local backbones: set {' and '.join(f'model.options.{k}_path=<local folder>' for k in need)} "
+                                  "(or model.options.<name>_config={...} for a randomly initialised one)")
+        return {m: HFAudioEncoder('hubert', o.get('hubert_path'), o.get('hubert_config')) if m == 'audio'
+                else HFVideoEncoder('vivit', o.get('vivit_path'), o.get('vivit_config'), num_frames=o.get('num_frames', 10)) for m in modalities}
     seq = [m for m in modalities if not (kind == 'conformer_av' and m == 'audio')]
     missing = [m for m in seq if m not in (feature_dims or {})]
     if missing: raise ValueError(f"{kind} needs the feature size of {missing} (dataset.dims)")

@@ -1,13 +1,15 @@
 """One real-shape MCR training step per benchmark: samples/s and peak memory.
 
-Run from the repository root on a machine with a GPU (needs only torch, numpy and this repository):
+Run from the repository root on a machine with a GPU (needs only torch, numpy and this repository; the
+`ave-hubert-vivit` line also needs `transformers` and is skipped without it):
 
     PYTHONPATH=. python scripts/gpu_smoke.py                 # CUDA, bf16 autocast, every benchmark
     PYTHONPATH=. python scripts/gpu_smoke.py --device cpu --tiny   # a quick CPU check with tiny shapes
 
 For each config of `mcr_nb.benchmarks.BENCHMARKS` it builds the full-size model, the MCR loss with the config's
 parameters (lambda_M, mu, lambda_C, lambda_B, K permutations), an optimiser, and runs warm-up steps followed by
-timed steps on random inputs of the real shapes and batch size. It prints one line per benchmark and exits with
+timed steps on random inputs of the real shapes and batch size. Pretrained backbones (Video Swin-T, HuBERT-base,
+ViViT-B for 10 frames) are built with their real shapes and random weights: the step time does not depend on them. It prints one line per benchmark and exits with
 status 1 if any step fails or gives a non-finite loss. The time budget is a few minutes on one modern GPU.
 """
 import argparse, sys, time
@@ -22,6 +24,12 @@ W2V_LARGE = dict(hidden_size=1024, num_hidden_layers=12, num_attention_heads=16,
 W2V_TINY = dict(hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32, conv_dim=(8, 8),
                 conv_kernel=(10, 3), conv_stride=(5, 2), num_conv_pos_embeddings=8, num_conv_pos_embedding_groups=2,
                 feat_extract_norm='layer', do_stable_layer_norm=True)
+HUBERT_BASE = dict(hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072)  # hubert-base's shape, random weights
+VIVIT_B = dict(hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072, image_size=224,
+               tubelet_size=[2, 16, 16])  # vivit-b-16x2's shape, random weights (built for 10 frames)
+HUBERT_TINY = dict(hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32, conv_dim=(8, 8),
+                   conv_kernel=(10, 3), conv_stride=(5, 2), num_conv_pos_embeddings=8, num_conv_pos_embedding_groups=2)
+VIVIT_TINY = dict(hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32, image_size=32, tubelet_size=[2, 16, 16])
 TINY_SHAPES = {'audio': lambda s: (s[0] // 4, s[1] // 4), 'video': lambda s: (3, s[1], 32, 32),
                'rgb': lambda s: (3, 4, 32, 32), 'flow': lambda s: (3, 4, 32, 32)}
 
@@ -41,7 +49,13 @@ def run_one(name, device, tiny, steps, warmup, amp):
     bench = BENCHMARKS[name]
     torch.manual_seed(0)
     opts = {'resnet_av': {'widths': (8, 8, 8, 8)}, 'video_2p1d': {'widths': (8, 8)}, 'seq_transformer': {'n_layers': 1},
-            'conformer_av': {'n_layers': 1, 'n_heads': 2, 'kernel': 3}}[bench.encoder] if tiny else {}
+            'conformer_av': {'n_layers': 1, 'n_heads': 2, 'kernel': 3}, 'hf_av': {'num_frames': 4},
+            'video_swin': {'dim': 16, 'depths': (1, 1), 'heads': (2, 2), 'window': (2, 4, 4)}}[bench.encoder] if tiny else {}
+    if bench.encoder == 'video_swin': opts = {**opts, 'random_init': True}  # Swin-T shape; random weights are fine for a speed check
+    if bench.encoder == 'hf_av':
+        import importlib.util
+        if importlib.util.find_spec('transformers') is None: return None  # reported as skipped
+        opts = {**opts, 'hubert_config': HUBERT_TINY if tiny else HUBERT_BASE, 'vivit_config': VIVIT_TINY if tiny else VIVIT_B}
     if bench.encoder == 'conformer_av':
         import importlib.util
         if importlib.util.find_spec('transformers') is None: return None  # reported as skipped
@@ -56,6 +70,7 @@ def run_one(name, device, tiny, steps, warmup, amp):
     bs = 4 if tiny else bench.batch_size
     shapes = None
     if tiny and bench.encoder == 'conformer_av': shapes = {'audio': (8000,), 'video': (8, bench.shapes['video'][-1])}
+    elif tiny and bench.encoder == 'hf_av': shapes = {'audio': (8000,), 'video': (3, 4, 32, 32)}
     elif tiny and bench.encoder != 'seq_transformer': shapes = {m: TINY_SHAPES[m](s) for m, s in bench.shapes.items()}
     x, y = fake_batch(bench, bs, shapes, device)
     use_amp = amp and device.type == 'cuda'

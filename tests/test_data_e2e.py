@@ -4,6 +4,7 @@ Each case writes a few-sample dataset with the loader's fixture writer, runs `mc
 --method mcr --fold 0` for two optimiser steps with tiny encoders on CPU, and checks the run folder and the printed
 metrics. It exercises the whole path: config registry -> dataset builder -> loader -> model builder -> MCR -> run folder.
 """
+import importlib.util
 import json
 
 import pytest
@@ -24,10 +25,19 @@ TINY_W2V = ('{hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, int
             'feat_extract_norm: layer, do_stable_layer_norm: true}')
 CONFORMER_TINY = ['data.options.max_seconds=0.5', 'data.options.face_frames=8', 'model.latent=16', 'model.options.n_layers=1',
                   'model.options.n_heads=2', 'model.options.kernel=3', f'model.options.wav2vec2_config={TINY_W2V}']
+TINY_HUBERT = ('{hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32, conv_dim: [8, 8], '
+               'conv_kernel: [10, 3], conv_stride: [5, 2], num_conv_pos_embeddings: 8, num_conv_pos_embedding_groups: 2}')
+TINY_VIVIT = '{hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32, image_size: 32, tubelet_size: [2, 16, 16]}'
+HF_AV_TINY = ['data.options.max_seconds=0.25', 'data.options.image_size=32', 'data.options.n_frames=4', 'model.latent=16',
+              'model.options.num_frames=4', f'model.options.hubert_config={TINY_HUBERT}', f'model.options.vivit_config={TINY_VIVIT}']
+SWIN_TINY = ['data.options.image_size=16', 'data.options.n_frames=4', 'model.options.dim=8', 'model.options.depths=[1,1]',
+             'model.options.heads=[2,2]', 'model.options.window=[2,4,4]', 'model.options.random_init=true', 'model.latent=16']
+NEEDS_TRANSFORMERS = {'cremad-conformer', 'ave-hubert-vivit'}
 CASES = {
     'cremad-resnet': (lambda d: write_cremad_fixture(d / 'CREMA-D'), AV_TINY),
     'cremad-conformer': (lambda d: write_cremad_fixture(d / 'CREMA-D', face_dim=24), CONFORMER_TINY),
     'ave-resnet': (lambda d: write_ave_fixture(d / 'AVE', spec_shape=(257, 100)), AV_TINY),
+    'ave-hubert-vivit': (lambda d: write_ave_fixture(d / 'AVE', spec_shape=(257, 20), wav_seconds=0.25), HF_AV_TINY),
     'ucf-resnet': (lambda d: write_ucf_fixture(d / 'UCF-101'), AV_TINY),
     'mosi-vt': (lambda d: write_affect_fixture(d / 'MOSI', 'mosi'), SEQ_TINY),
     'mosi-vat': (lambda d: write_affect_fixture(d / 'MOSI', 'mosi'), SEQ_TINY),
@@ -35,6 +45,7 @@ CASES = {
     'mosei-vat': (lambda d: write_affect_fixture(d / 'MOSEI', 'mosei'), SEQ_TINY),
     'sthsth-2p1d': (lambda d: write_sthsth_fixture(d / 'Something-Something'),
                     ['data.options.image_size=16', 'data.options.n_frames=4', 'model.options.widths=[8,8]', 'model.latent=8']),
+    'sthsth-swin': (lambda d: write_sthsth_fixture(d / 'Something-Something'), SWIN_TINY),
 }
 
 
@@ -45,7 +56,8 @@ def test_every_benchmark_has_a_case():
 @pytest.mark.parametrize('name', sorted(CASES))
 def test_tiny_mcr_train_run(name, tmp_path, capsys):
     torch.set_num_threads(1)
-    if name == 'cremad-conformer': pytest.importorskip('transformers', reason='the Conformer column needs the optional transformers package')
+    if name in NEEDS_TRANSFORMERS and importlib.util.find_spec('transformers') is None:
+        pytest.skip(f"{name} needs the optional 'transformers' package (pip install 'mcr-nb[hf]'), not installed here")
     write, tiny = CASES[name]
     root = write(tmp_path)
     out = tmp_path / 'run'
@@ -67,3 +79,27 @@ def test_conformer_config_says_what_it_needs(tmp_path, capsys):
                     'train.max_steps=1', 'train.progress=none'])
     assert rc == 2
     assert 'model.options.wav2vec2_path' in capsys.readouterr().err
+
+
+def test_pretrained_columns_are_listed(capsys):
+    assert mcr_train(['--list']) == 0
+    out = capsys.readouterr().out
+    for name in ('ave-hubert-vivit', 'sthsth-swin', 'sthsth-2p1d'): assert name in out
+
+
+def test_hf_column_without_transformers_says_what_to_install(tmp_path, capsys, monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, 'find_spec', lambda name, *a, **k: None if name == 'transformers' else real(name, *a, **k))
+    root = write_ave_fixture(tmp_path / 'AVE', spec_shape=(257, 20), wav_seconds=0.25)
+    rc = mcr_train(['--config', 'ave-hubert-vivit', '--method', 'mcr', '--out', str(tmp_path / 'run'), '--set', f'data.root={root}',
+                    'data.options.max_seconds=0.25', 'train.max_steps=1', 'train.progress=none'])
+    assert rc == 2
+    assert "pip install 'mcr-nb[hf]'" in capsys.readouterr().err
+
+
+def test_swin_config_asks_for_weights(tmp_path, capsys):
+    root = write_sthsth_fixture(tmp_path / 'Something-Something')
+    rc = mcr_train(['--config', 'sthsth-swin', '--method', 'mcr', '--out', str(tmp_path / 'run'), '--set', f'data.root={root}',
+                    'data.options.image_size=16', 'data.options.n_frames=4', 'train.max_steps=1', 'train.progress=none'])
+    assert rc == 2
+    assert 'model.options.swin_path' in capsys.readouterr().err
