@@ -167,8 +167,9 @@ def benchmark_config(name: str,  # a benchmark name
     train = TrainConfig(optimizer=b.optimizer, lr=b.lr, weight_decay=b.weight_decay, eps=1e-7, epochs=b.epochs,
                         warmup_steps=b.warmup_steps, schedule='cosine_restarts', T_0=4, T_mult=2, monitor=b.monitor,
                         patience=b.patience, clip_grad=b.clip_grad)
-    defaults = {'mcr': dict(b.mcr), 'multiloss': {'mu': b.mcr['mu']}, **{k: dict(v) for k, v in b.baselines.items()}}
-    return RunConfig(name=b.name, data=data, model=model, train=train, method='mcr', method_params=dict(b.mcr),
+    mcr = {**b.mcr, **({'pretrained': True} if b.pretrained_encoders else {})}   # the paper's '--pre'
+    defaults = {'mcr': mcr, 'multiloss': {'mu': b.mcr['mu']}, **{k: dict(v) for k, v in b.baselines.items()}}
+    return RunConfig(name=b.name, data=data, model=model, train=train, method='mcr', method_params=dict(mcr),
                      method_defaults=defaults)
 
 # %% ../nbs/23_benchmark_configs.ipynb #2264a5be

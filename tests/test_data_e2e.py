@@ -70,6 +70,8 @@ def test_tiny_mcr_train_run(name, tmp_path, capsys):
         assert (out / f).is_file(), f"{f} missing in the run folder"
     summary = json.loads((out / 'summary.json').read_text())
     assert summary, 'empty summary'
+    if mcr_nb.benchmarks.BENCHMARKS[name].pretrained_encoders:   # the paper's '--pre': unimodal stages first
+        assert sorted(p.name for p in (out / 'stages').iterdir()), 'no unimodal stage runs for a --pre config'
     assert 'run folder' in printed.out
 
 
