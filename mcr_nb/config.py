@@ -441,7 +441,7 @@ def synthetic_config(dataset: str,  # a synthetic dataset name (see `mcr_nb.synt
                     ) -> RunConfig:
     "The standard config for one synthetic dataset."
     tuned = {'multiloss': {'mu': 1.0}, 'mlb': {'mu': 1.0},
-             'mcr': {'mu': 1.0, 'lambda_m': 0.1, 'lambda_c': 0.0, 'lambda_b': 0.0}}
+             'mcr': {'mu': 1.0, 'lambda_m': 0.1, 'lambda_c': 1.0, 'lambda_b': 0.0}}
     fusion = 'concat_mlp' if dataset == 'synergistic' else 'late_linear'
     return RunConfig(name=f'synthetic-{dataset}', data=DataConfig(name=f'synthetic:{dataset}', batch_size=128),
                      model=ModelConfig(hidden=256, latent=128, fusion=fusion),
