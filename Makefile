@@ -21,7 +21,7 @@ check: $(STAMP)  ## nbdev_export / nbdev_clean change nothing and README.md is c
 
 test: $(STAMP)  ## every test: repository checks, every notebook (default flags) and the pytest files
 	$(BIN)/python tools/check_repo.py
-	$(BIN)/python -m pytest -n 2 -q -p no:cacheprovider tests
+	$(BIN)/python -m pytest -n 2 -q -rs -p no:cacheprovider tests
 
 export: $(STAMP)
 	$(BIN)/nbdev_export
