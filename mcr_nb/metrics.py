@@ -286,9 +286,7 @@ def prediction_pid(latent1: Sequence[int],  # discrete latent code of modality 1
     p = _pred(torch.as_tensor(pred))
     P = joint_table(latent1, latent2, p)
     if min(P.shape) < 2: raise ValueError(f"the joint table has shape {P.shape}: every axis needs >= 2 observed values (constant predictions?)")
-    res = pid(P)
-    res = dataclasses.asdict(res) if dataclasses.is_dataclass(res) else dict(res)
-    return {k: float(v) for k, v in res.items()}
+    return {k: float(v) for k, v in pid(P).as_dict().items()}
 
 # %% ../nbs/06_metrics.ipynb #87c10d86
 def _group_names(mods):
