@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_learner.ipynb #c88aec54
 from __future__ import annotations
-import contextlib, copy, dataclasses, importlib, io, json, math, os, sys, time
+import contextlib, copy, dataclasses, importlib, io, json, math, os, random, sys, time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -23,13 +23,13 @@ from .models import ModelOutput, MLPModelConfig, build_mlp_model
 # %% auto #0
 __all__ = ['SPLITS', 'EVENTS', 'CHECKPOINT_FORMAT', 'CHECKPOINT_VERSION', 'TensorMultimodalDataset', 'register_dataset',
            'list_datasets', 'check_dataset', 'build_data', 'register_model_builder', 'n_outputs', 'build_model',
-           'EpochSampler', 'batch_getter', 'iter_batches', 'CancelFitException', 'NonFiniteLossError', 'Callback',
-           'task_loss', 'n_correct', 'Method', 'register_method', 'list_methods', 'get_method_class', 'lr_factor',
-           'init_distributed', 'dist_info', 'DeviceCB', 'MixedPrecisionCB', 'GradSyncCB', 'NonFiniteGuardCB',
-           'ClipGradCB', 'TrainMetricsCB', 'LoggerCB', 'ProgressCB', 'tensorboard_writer_class', 'TensorBoardCB',
-           'improved', 'EarlyStoppingCB', 'CheckpointCB', 'use_deterministic', 'make_optimizer', 'default_callbacks',
-           'Learner', 'score_predictions', 'evaluate', 'check_checkpoint', 'load_model_state', 'unimodal_stages',
-           'init_from_unimodal', 'fit_run', 'evaluate_run']
+           'EpochSampler', 'batch_getter', 'SeededItems', 'iter_batches', 'CancelFitException', 'NonFiniteLossError',
+           'Callback', 'task_loss', 'n_correct', 'Method', 'register_method', 'list_methods', 'get_method_class',
+           'lr_factor', 'init_distributed', 'dist_info', 'DeviceCB', 'MixedPrecisionCB', 'GradSyncCB',
+           'NonFiniteGuardCB', 'ClipGradCB', 'TrainMetricsCB', 'LoggerCB', 'ProgressCB', 'tensorboard_writer_class',
+           'TensorBoardCB', 'improved', 'EarlyStoppingCB', 'CheckpointCB', 'use_deterministic', 'make_optimizer',
+           'default_callbacks', 'Learner', 'score_predictions', 'evaluate', 'check_checkpoint', 'load_model_state',
+           'unimodal_stages', 'init_from_unimodal', 'fit_run', 'evaluate_run']
 
 # %% ../nbs/07_learner.ipynb #ce5ec1b2
 class TensorMultimodalDataset(torch.utils.data.Dataset):
@@ -158,17 +158,29 @@ def batch_getter(ds) -> Callable | None:
         return lambda idx: ({m: x.index_select(0, idx) for m, x in inputs.items()}, y.index_select(0, idx))
     return None
 
+class SeededItems(torch.utils.data.Dataset):
+    "Load item `i` of `ds` with python, numpy and torch RNGs seeded from `(seed, i)`, leaving the caller's RNG states untouched."
+    def __init__(self, ds, seed: int): self.ds, self.seed = ds, int(seed)
+    def __len__(self): return len(self.ds)
+    def __getitem__(self, i):
+        s = (self.seed * 2_654_435_761 + int(i)) % 2**63
+        py, npst = random.getstate(), np.random.get_state()
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(s); random.seed(s); np.random.seed(s % 2**32)
+            try: return self.ds[i]
+            finally: random.setstate(py); np.random.set_state(npst)
+
 def iter_batches(ds,  # dataset
                  batches: Sequence[torch.Tensor],  # index batches
                  num_workers: int = 0,  # DataLoader workers (datasets that are not in memory)
-                 seed: int = 0,  # seeds the workers' base seed
+                 seed: int = 0,  # the epoch's seed: item i is loaded with its RNGs seeded from (seed, i)
                 ) -> Iterable:
     "Yield `(inputs, y)` batches: direct indexing for in-memory datasets, else a `DataLoader` over the given batches."
     get = batch_getter(ds)
     if get is not None:
         for idx in batches: yield get(idx)
         return
-    dl = torch.utils.data.DataLoader(ds, batch_sampler=[b.tolist() for b in batches], num_workers=num_workers,
+    dl = torch.utils.data.DataLoader(SeededItems(ds, seed), batch_sampler=[b.tolist() for b in batches], num_workers=num_workers,
                                      generator=torch.Generator().manual_seed(seed))  # never draws from the global RNG
     yield from dl
 
