@@ -37,6 +37,12 @@ WORKER = textwrap.dedent('''
         def after_fit(self):
             sd = {f'model.{k}': v for k, v in self.learn.model.state_dict().items()}
             if self.learn.method.module is not None: sd.update({f'loss.{k}': v for k, v in self.learn.method.module.state_dict().items()})
+            # the statistics that scale gradients (OGM-GE, MLB coefficients; AGM's factors and running score): they must be
+            # reduced across ranks, which identical weights alone cannot show (AGM scales before the gradient sync)
+            meth, scalar = self.learn.method, lambda v: torch.as_tensor(v).detach().float().reshape(-1)
+            sd.update({f'stat.coeff.{m}': scalar(v) for m, v in (getattr(meth, 'coeffs', None) or {}).items()})
+            sd.update({f'stat.{k}': scalar(v) for k, v in (getattr(self.learn, 'terms', None) or {}).items() if k.startswith('k/')})
+            if getattr(meth, 'score_mean', None) is not None: sd['stat.score_mean'] = scalar(meth.score_mean)
             torch.save(sd, self.path)
 
     out, methods = Path(sys.argv[1]), sys.argv[2].split(',')
@@ -100,6 +106,7 @@ def test_ddp_every_method(tmp_path):
     for method in METHODS:
         a, b = _load(tmp_path / 'w2' / method / 'rank0.pt'), _load(tmp_path / 'w2' / method / 'rank1.pt')
         if list(a) != list(b): problems.append(f"{method}: different parameter sets across ranks"); continue
+        if method in ('ogm_ge', 'agm', 'mlb') and not any(k.startswith('stat.') for k in a): problems.append(f"{method}: no scaling statistics saved")
         diff = [k for k in a if not torch.equal(a[k], b[k])]
         if diff: problems.append(f"{method}: parameters differ across ranks: {diff}")
         if not all(torch.isfinite(v).all() for v in a.values() if v.is_floating_point()): problems.append(f"{method}: non-finite parameters")
