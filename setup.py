@@ -39,7 +39,8 @@ setuptools.setup(
     packages=setuptools.find_packages(include=['mcr_nb', 'mcr_nb.*']),
     include_package_data=True,
     install_requires=requirements,
-    extras_require={'dev': dev_requirements, 'hf': shlex.split(cfg.get('hf_requirements') or '')},
+    extras_require={'dev': dev_requirements, 'hf': shlex.split(cfg.get('hf_requirements') or ''),
+                    'prep': shlex.split(cfg.get('prep_requirements') or '')},
     dependency_links=cfg.get('dep_links', '').split(),
     python_requires='>=' + cfg['min_python'],
     long_description=open('README.md', encoding='utf-8').read(),
@@ -48,5 +49,6 @@ setuptools.setup(
     entry_points={
         'console_scripts': cfg.get('console_scripts', '').split(),
         'nbdev': [f'{cfg.get("lib_path")}={cfg.get("lib_path")}._modidx:d'],
+        'mcr_nb.plugins': cfg.get('plugin_entry_points', '').split(),
     },
     **setup_cfg)

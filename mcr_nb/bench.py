@@ -16,9 +16,10 @@ from .core import check_choice
 from . import metrics as M
 
 # %% auto #0
-__all__ = ['DEFAULT_CONFIG', 'README_METHODS', 'QUIET', 'PRESETS', 'load_run', 'run_report', 'test_predictions', 'BenchPreset',
-           'get_preset', 'bench_grids', 'share_stages', 'bench_runner', 'grid_rows', 'run_bench', 'ProbeCB',
-           'method_label', 'bench_summary', 'format_bench_table', 'unimodal_references', 'model_error_breakdown',
+__all__ = ['DEFAULT_CONFIG', 'README_METHODS', 'QUIET', 'PRESETS', 'UNTRAINED_NOTE', 'load_run', 'trained_parts', 'run_report',
+           'test_predictions', 'BenchPreset', 'get_preset', 'preset_modalities', 'bench_grids', 'share_stages',
+           'bench_runner', 'grid_rows', 'check_spawnable', 'run_bench', 'ProbeCB', 'TrainedPartsCB', 'method_label',
+           'bench_summary', 'row_modalities', 'format_bench_table', 'unimodal_references', 'model_error_breakdown',
            'breakdown_table', 'plot_bench', 'bench_preset_from_args', 'mcr_bench']
 
 # %% ../nbs/12_bench.ipynb #c63e7fa6
@@ -57,6 +58,20 @@ def _outputs(model, ds, device='cpu', n=None, batch_size=2048):
     idx = list(torch.arange(len(ds) if n is None else min(n, len(ds))).split(batch_size))
     return M.collect_outputs(model, iter_batches(ds, idx), device)
 
+def trained_parts(model: torch.nn.Module,  # a loaded `MultimodalModel` of a finished run
+                  cfg,  # the run's `RunConfig`
+                  train_ds,  # its training dataset (to rebuild the model)
+                 ) -> dict:
+    "Which encoders and unimodal heads training changed: {'head': {m: bool}, 'encoder': {m: bool}}, against the seeded initial model."
+    from mcr_nb.core import seed_everything, get_rng_state, set_rng_state
+    from mcr_nb.learner import build_model
+    st = get_rng_state()  # python, numpy and torch: the caller's random streams are left as they were
+    try: seed_everything(cfg.seed); init = build_model(cfg.model, train_ds)  # exactly what `fit_run` starts from
+    finally: set_rng_state(st)
+    same = lambda a, b: all(torch.equal(p.detach().cpu(), q.detach().cpu()) for p, q in zip(a.parameters(), b.parameters()))
+    return {part: {m: not same(getattr(model, part + 's')[m], getattr(init, part + 's')[m]) for m in model.modalities}
+            for part in ('head', 'encoder')}
+
 def run_report(run_dir: str | os.PathLike,  # a run folder written by `fit_run`
                n_probe: int = 4000,  # training samples used to fit each linear probe (first n, deterministic)
                with_pid: bool = True,  # add the PID of the predictions when the dataset has exact latents
@@ -70,8 +85,12 @@ def run_report(run_dir: str | os.PathLike,  # a run folder written by `fit_run`
         pred, _ = _predict(method, te)
     np.save(Path(run_dir) / 'test_pred.npy', M._pred(pred).numpy().astype(np.int16))
     rep = {'test_accuracy': M.accuracy(pred, y_te), 'test_macro_f1': M.macro_f1(pred, y_te)}
-    for m, l in out_te.unimodal_logits.items(): rep[f'head_{m}'] = M.accuracy(l, y_te)
-    for row in M.probe_accuracies(out_tr, y_tr, out_te, y_te, n_classes=out_te.logits.shape[1], max_iter=100): rep[f'probe_{row["modality"]}'] = row['test_accuracy']
+    trained = trained_parts(model, r['cfg'], tr)
+    for m, l in out_te.unimodal_logits.items():
+        rep[f'trained_head_{m}'], rep[f'trained_encoder_{m}'] = float(trained['head'][m]), float(trained['encoder'][m])
+        rep[f'head_{m}'] = M.accuracy(l, y_te) if trained['head'][m] else float('nan')  # an untrained head's accuracy is noise
+    for row in M.probe_accuracies(out_tr, y_tr, out_te, y_te, n_classes=out_te.logits.shape[1], max_iter=100):
+        rep[f'probe_{row["modality"]}'] = row['test_accuracy'] if trained['encoder'][row['modality']] else float('nan')
     for row in M.error_breakdown(pred, out_te.unimodal_logits, y_te):
         rep[f'ebh_{row["group"]}_n'] = row['n']; rep[f'ebh_{row["group"]}_acc'] = row['multimodal_accuracy']
     sh = M.shapley_contributions(model.fuse, out_te.latents, y_te)
@@ -120,11 +139,20 @@ def get_preset(name: str,  # 'readme' or 'full'
     "A fresh preset by name; an unknown name is an error listing the presets."
     return PRESETS[check_choice(name, PRESETS, 'preset')]()
 
+def preset_modalities(preset: BenchPreset,  # the preset (its config and overrides name the dataset)
+                     ) -> list:
+    "The modality names of the preset's dataset (its training split is built to read them)."
+    from mcr_nb.sweep import make_run_config
+    from mcr_nb.learner import build_data
+    cfg = make_run_config(preset.config, None, None, None, [o for o in preset.overrides if not o.startswith('method')])
+    return list(build_data(cfg.data, 'train', cfg.fold).modalities)
+
 def bench_grids(preset: BenchPreset,  # methods, seeds, config, overrides
-                modalities: Sequence[str] = ('x1', 'x2'),  # the dataset's modalities (for unimodal runs)
+                modalities: Sequence[str] | None = None,  # the dataset's modalities for unimodal runs (None: read from the dataset)
                ) -> list:
-    "One sweep grid per method entry (unimodal: one override set per modality)."
+    "One sweep grid per method entry (unimodal: one override set per modality, labelled by the modality)."
     from mcr_nb.sweep import Grid
+    if modalities is None and 'unimodal' in preset.methods: modalities = preset_modalities(preset)
     grids = []
     for m in preset.methods:
         ovs = {k: [f'method_params.modality={k}'] for k in modalities} if m == 'unimodal' else {'base': []}
@@ -164,7 +192,8 @@ def bench_runner(cell: Mapping,  # a cell from `mcr_nb.sweep.expand_grid`
     from mcr_nb.learner import fit_run
     cfg = make_run_config(cell['config'], cell['method'], cell['seed'], cell['fold'], cell['overrides'])
     share_stages(cfg, Path(run_dir), Path(run_dir).parent.parent / 'stage_cache')
-    summary = fit_run(cfg, run_dir, resume=(Path(run_dir) / 'last.pt').is_file(), cbs=[ProbeCB()] if track else ())
+    summary = fit_run(cfg, run_dir, resume=(Path(run_dir) / 'config.yaml').is_file(),  # config.yaml: a run's first write
+                       cbs=[TrainedPartsCB()] + ([ProbeCB()] if track else []))
     keep = {k: v for k, v in summary.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
     return {**keep, **run_report(run_dir, with_pid=pid)}
 
@@ -177,19 +206,36 @@ def grid_rows(grids: Sequence,  # the `mcr_nb.sweep.Grid`s that were run
     rows = [r for r in collect_results([out]) if Path(r.get('run_dir') or '').name in order]
     return sorted(rows, key=lambda r: order[Path(r['run_dir']).name])
 
-def _worker(tasks, out, threads, quiet, track=False, pid=True):
-    "Run the given (grid, cell index) tasks in this process, one `run_grid` slice each."
+def _worker(tasks, out, threads, quiet, track=False, pid=True, plugins=(), runner=None):
+    "Run the given (grid, cell index) tasks in this process, one `run_grid` slice each, after importing the parent's plugins."
     from mcr_nb.sweep import run_grid
+    from mcr_nb.config import use_plugins
     import functools
+    use_plugins(plugins)  # a spawned worker starts with the built-in registries only
     torch.set_num_threads(threads)
     log = (lambda s: None) if quiet else (lambda s: print(s, flush=True))
-    runner = functools.partial(bench_runner, track=track, pid=pid)
+    runner = runner or functools.partial(bench_runner, track=track, pid=pid)
     rep = {'done': [], 'skipped': [], 'failed': {}}
     for g, j in tasks:
         r = run_grid(g, out, start=j, stop=j + 1, runner=runner, keep_going=True, log=log)
         for k in ('done', 'skipped'): rep[k] += r[k]
         rep['failed'].update(r['failed'])
     return rep
+
+def check_spawnable(grids: Sequence,  # the `mcr_nb.sweep.Grid`s to run in spawned workers
+                   ) -> None:
+    "Fail early when a grid's dataset or model is registered from `__main__`, which spawned worker processes cannot import."
+    from mcr_nb.sweep import expand_grid, make_run_config
+    from mcr_nb.learner import _DATASETS, _MODEL_BUILDERS, load_plugins
+    load_plugins()
+    for g in grids:
+        c = next(iter(expand_grid(g)))
+        cfg = make_run_config(c['config'], c['method'], c['seed'], c['fold'], c['overrides'])
+        prefix = cfg.data.name.split(':', 1)[0]
+        for what, fn in ((f'dataset prefix {prefix!r}', _DATASETS.get(prefix)), (f'model kind {cfg.model.kind!r}', _MODEL_BUILDERS.get(cfg.model.kind))):
+            if fn is not None and getattr(fn, '__module__', None) == '__main__':
+                raise RuntimeError(f"{what} is registered in __main__, which worker processes do not run; move the registration into a "
+                                   f"module and load it with --plugin MODULE (or register_plugin), or use jobs=1")
 
 def run_bench(preset: BenchPreset | Sequence,  # what to run: a preset, or a list of `mcr_nb.sweep.Grid`
               out: str | os.PathLike,  # the benchmark folder (runs/, results/)
@@ -198,6 +244,7 @@ def run_bench(preset: BenchPreset | Sequence,  # what to run: a preset, or a lis
               quiet: bool = False,  # no per-run progress lines
               track: bool = False,  # record linear probes every epoch (`ProbeCB`)
               pid: bool = True,  # add the PID of the predictions to each run's report
+              runner=None,  # picklable runner(cell, run_dir) -> metrics (None: `bench_runner`)
              ) -> dict:
     "Run (or finish) every cell of the preset or grids, dealt round-robin to `jobs` processes; return the run ids by outcome."
     from mcr_nb.sweep import expand_grid
@@ -207,10 +254,20 @@ def run_bench(preset: BenchPreset | Sequence,  # what to run: a preset, or a lis
              if read_result(out / 'results' / f"{c['run_id']}.json") is None]   # finished cells need no worker
     if not tasks: return {'done': [], 'skipped': [c['run_id'] for g in grids for c in expand_grid(g)], 'failed': {}}
     jobs = max(1, min(int(jobs), len(tasks)))
-    if jobs == 1: return _worker(tasks, out, threads, quiet, track, pid)
+    from mcr_nb.config import PLUGINS
+    if jobs == 1: return _worker(tasks, out, threads, quiet, track, pid, runner=runner)
+    check_spawnable(grids)
     import multiprocessing as mp
-    with mp.get_context('spawn').Pool(jobs) as pool:
-        reps = pool.starmap(_worker, [(tasks[i::jobs], out, threads, quiet, track, pid) for i in range(jobs)])
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+    try:
+        with ProcessPoolExecutor(jobs, mp_context=mp.get_context('spawn')) as pool:
+            futs = [pool.submit(_worker, tasks[i::jobs], out, threads, quiet, track, pid, list(PLUGINS), runner) for i in range(jobs)]
+            reps = [f.result() for f in futs]
+    except BrokenProcessPool as e:
+        raise RuntimeError("a benchmark worker process died before finishing (out of memory, killed, or a script that starts "
+                           "the benchmark without an `if __name__ == '__main__':` guard, which spawned workers re-run); "
+                           "rerun to continue, or use jobs=1") from e
     return {'done': sum((r['done'] for r in reps), []), 'skipped': sum((r['skipped'] for r in reps), []),
             'failed': {k: v for r in reps for k, v in r['failed'].items()}}
 
@@ -231,6 +288,33 @@ class ProbeCB(Callback):
             va, yva = _outputs(l.model, l.val_ds, l.device)
         for row in M.probe_accuracies(tr, ytr, va, yva, n_classes=va.logits.shape[1], max_iter=self.max_iter):
             l.epoch_record[f"probe_{row['modality']}"] = row['test_accuracy']
+
+# %% ../nbs/12_bench.ipynb #b7d41c20
+class TrainedPartsCB(Callback):
+    "Record which unimodal heads and encoders get gradients during training; write `trained_parts.json` into the run folder."
+    order = 95
+    def _net(self): return getattr(self.learn.model, 'module', self.learn.model)  # unwrap DDP
+    def before_fit(self):
+        l, net = self.learn, self._net()
+        self.parts = None
+        if not (hasattr(net, 'heads') and hasattr(net, 'encoders') and l.out_dir is not None): return  # not a MultimodalModel
+        if l.run_cfg is not None: self.parts = trained_parts(net, l.run_cfg, l.train_ds)  # parts loaded from unimodal runs count as trained
+        else: self.parts = {part: {k: False for k in getattr(net, part + 's')} for part in ('head', 'encoder')}
+        self.path = Path(l.out_dir) / 'trained_parts.json'
+        if self.path.is_file():  # a resumed run: keep what the earlier sitting saw
+            old = json.loads(self.path.read_text())
+            for part, d in self.parts.items():
+                for k in d: d[k] = d[k] or bool(old.get(part, {}).get(k, False))
+    def after_backward(self):
+        if self.parts is None: return
+        net = self._net()
+        for part, d in self.parts.items():
+            for k in d:
+                if not d[k]: d[k] = any(p.grad is not None for p in getattr(net, part + 's')[k].parameters())
+    def after_fit(self):
+        if self.parts is None or getattr(self.learn, 'rank', 0): return
+        from mcr_nb.core import atomic_write
+        atomic_write(self.path, lambda f: f.write(json.dumps(self.parts)), binary=False)  # a durable write like every other of a run
 
 # %% ../nbs/12_bench.ipynb #52bfb0df
 def method_label(row: Mapping) -> str:
@@ -259,17 +343,35 @@ def _pm(r, k, digits=3):
     s = r.get(k + '_std', float('nan'))
     return f"{r[k]:.{digits}f}" + (f" ± {s:.{digits}f}" if s == s else '')
 
+def row_modalities(rows: Sequence[Mapping],  # result rows or `bench_summary` rows
+                  ) -> list:
+    "The modality names that the rows' `probe_<m>` / `head_<m>` / `trained_head_<m>` columns name, in first-seen order."
+    out = []
+    for r in rows:
+        for k in r:
+            if k.endswith('_std'): continue
+            for p in ('trained_head_', 'trained_encoder_', 'probe_', 'head_'):
+                if k.startswith(p):
+                    if k[len(p):] not in out: out.append(k[len(p):])
+                    break
+    return out
+
+UNTRAINED_NOTE = ("-: no number: the method never trains this unimodal head (e.g. Joint Training's loss does not reach "
+                  "its heads) or this encoder, so its accuracy would be noise, or the run did not record it.")
+
 def format_bench_table(summary: Sequence[Mapping],  # rows from `bench_summary`
-                       bayes: Mapping | None = None,  # {'joint', 'x1', 'x2'}: Bayes-optimal accuracies
-                       modalities: Sequence[str] = ('x1', 'x2'),  # the per-modality columns
+                       bayes: Mapping | None = None,  # {'joint', <modality>...}: Bayes-optimal accuracies
+                       modalities: Sequence[str] | None = None,  # the per-modality columns (None: every modality the rows name)
                       ) -> str:
-    "A markdown table: method, runs, test accuracy, per-modality head and probe accuracies; Bayes row first."
+    "A markdown table: method, runs, test accuracy, per-modality head and probe accuracies; Bayes row first; '-' footnoted."
+    modalities = list(modalities) if modalities is not None else row_modalities(summary)
     head = ['method', 'runs', 'test acc'] + [f'head {m}' for m in modalities] + [f'probe {m}' for m in modalities]
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
-    if bayes: lines.append('| Bayes-optimal | - | ' + f"{bayes['joint']:.3f}" + ' | ' + ' | '.join(f"{bayes[m]:.3f}" for m in modalities) + ' | ' + ' | '.join('-' for _ in modalities) + ' |')
+    if bayes: lines.append('| Bayes-optimal | - | ' + f"{bayes['joint']:.3f}" + ' | ' + ' | '.join(f"{bayes[m]:.3f}" if m in bayes else '-' for m in modalities) + ' | ' + ' | '.join('-' for _ in modalities) + ' |')
     for r in summary:
         cells = [r['method'], str(r['n']), _pm(r, 'test_accuracy')] + [_pm(r, f'head_{m}') for m in modalities] + [_pm(r, f'probe_{m}') for m in modalities]
         lines.append('| ' + ' | '.join(cells) + ' |')
+    if any('| - ' in l or l.endswith('| - |') for l in lines[2 + bool(bayes):]): lines += ['', UNTRAINED_NOTE]
     return '\n'.join(lines)
 
 # %% ../nbs/12_bench.ipynb #f83f77e2
@@ -310,22 +412,26 @@ def breakdown_table(eb_rows: Sequence[Mapping],  # rows from `model_error_breakd
                    ) -> str:
     "Markdown: per method, the mean fused accuracy (and mean group size) in each group over seeds."
     groups = list(dict.fromkeys(r['group'] for r in eb_rows)); methods = list(dict.fromkeys(r['method'] for r in eb_rows))
-    cell = lambda m, g, k: np.nanmean([r[k] for r in eb_rows if r['method'] == m and r['group'] == g])
+    def cell(m, g, k):
+        v = [r[k] for r in eb_rows if r['method'] == m and r['group'] == g and r[k] == r[k]]
+        return float(np.mean(v)) if v else float('nan')
     lines = ['| method | ' + ' | '.join(f"{g.replace('_', ' ')} (n≈{cell(methods[0], g, 'n'):.0f})" for g in groups) + ' |', '|---|' + '---|' * len(groups)]
-    for m in methods: lines.append(f'| {m} | ' + ' | '.join(f"{cell(m, g, 'multimodal_accuracy'):.3f}" for g in groups) + ' |')
+    fmt = lambda v: f"{v:.3f}" if v == v else '-'  # '-': no test sample of this method falls in the group
+    for m in methods: lines.append(f'| {m} | ' + ' | '.join(fmt(cell(m, g, 'multimodal_accuracy')) for g in groups) + ' |')
     return '\n'.join(lines)
 
 # %% ../nbs/12_bench.ipynb #6af42c2e
 def plot_bench(rows: Sequence[Mapping],  # rows from `mcr_nb.sweep.collect_results`
                path: str | os.PathLike | None = None,  # where to save the png (None: don't save)
-               bayes: Mapping | None = None,  # {'joint', 'x1', 'x2'} Bayes-optimal accuracies
-               modalities: Sequence[str] = ('x1', 'x2'),  # the modalities
+               bayes: Mapping | None = None,  # {'joint', <modality>...} Bayes-optimal accuracies
+               modalities: Sequence[str] | None = None,  # the modalities (None: every modality the rows name)
                title: str = 'synthetic competition benchmark',  # figure title
                breakdown: Sequence[Mapping] | None = None,  # rows from `model_error_breakdown` (None: by the model's heads)
               ):
     "Accuracy per method, per-modality probe accuracy and the error breakdown; returns the matplotlib figure."
     import matplotlib; import matplotlib.pyplot as plt
     summ = bench_summary(rows); labels = [r['method'] for r in summ]
+    modalities = list(modalities) if modalities is not None else row_modalities(rows)
     fig, axs = plt.subplots(1, 3, figsize=(15, 4.2))
     x = np.arange(len(labels))
     ax = axs[0]
@@ -342,9 +448,9 @@ def plot_bench(rows: Sequence[Mapping],  # rows from `mcr_nb.sweep.collect_resul
         ax.bar(x + (j - (len(modalities) - 1) / 2) * w, [r.get(f'probe_{m}', np.nan) for r in summ], w, color=colors[j % 3], label=f'probe {m}',
                yerr=[np.nan_to_num(r.get(f'probe_{m}_std', 0)) for r in summ], capsize=2)
         if bayes and m in bayes: ax.axhline(bayes[m], ls=':', c=colors[j % 3], lw=1.5)
-    ax.set_xticks(x, labels, rotation=30, ha='right'); ax.set_ylabel('linear-probe test accuracy'); ax.set_title('frozen encoders (dotted: unimodal Bayes)')
+    ax.set_xticks(x, labels, rotation=30, ha='right'); ax.set_ylabel('linear-probe test accuracy'); ax.set_title('frozen encoders' + (' (dotted: unimodal Bayes)' if bayes else ': linear probes'))
     ax.legend(fontsize=8)
-    ax = axs[2]; groups = ['both'] + [f'only_{m}' for m in modalities] + ['neither']
+    ax = axs[2]; groups = list(M._group_names(list(modalities)).values())  # both / only_<m> / neither (or all / only_a+b / none)
     if breakdown:
         def acc(lab, g):
             v = [r['multimodal_accuracy'] for r in breakdown if r['method'] == lab and r['group'] == g and r['multimodal_accuracy'] == r['multimodal_accuracy']]
@@ -353,8 +459,9 @@ def plot_bench(rows: Sequence[Mapping],  # rows from `mcr_nb.sweep.collect_resul
     else:
         acc = lambda lab, g: next(r.get(f'ebh_{g}_acc', np.nan) for r in summ if r['method'] == lab)
         what = "the model's unimodal heads"
+    gw = 0.8 / len(groups)
     for j, gname in enumerate(groups):
-        ax.bar(x + (j - 1.5) * 0.2, [acc(lab, gname) for lab in labels], 0.2, label=gname.replace('_', ' '))
+        ax.bar(x + (j - (len(groups) - 1) / 2) * gw, [acc(lab, gname) for lab in labels], gw, label=gname.replace('_', ' '))
     ax.set_xticks(x, labels, rotation=30, ha='right'); ax.set_ylabel('fused accuracy in group'); ax.set_title(f'error breakdown (groups by {what})', fontsize=10)
     ax.legend(fontsize=7, loc='lower left', framealpha=0.9); fig.suptitle(title); fig.tight_layout()
     if path is not None:
@@ -362,10 +469,10 @@ def plot_bench(rows: Sequence[Mapping],  # rows from `mcr_nb.sweep.collect_resul
     return fig
 
 # %% ../nbs/12_bench.ipynb #48605233
-def _bayes(config: str) -> dict | None:
+def _bayes(config: str, overrides: Sequence[str] = ()) -> dict | None:
     "Bayes-optimal accuracies of a synthetic config's dataset (None for other datasets)."
-    from mcr_nb.config import get_config
-    prefix, name = get_config(config).data.name.split(':', 1)
+    from mcr_nb.sweep import make_run_config
+    prefix, name = make_run_config(config, None, None, None, [o for o in overrides if not o.startswith('method')]).data.name.split(':', 1)
     if prefix != 'synthetic': return None
     from mcr_nb.synthetic import dataset_truth
     o = dataset_truth(name)['observed']
@@ -392,6 +499,8 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument('--threads', type=int, default=1, help='torch threads per worker (default 1)')
     ap.add_argument('--quiet', action='store_true', help='no per-run progress lines')
     ap.add_argument('--pid', action='store_true', help="also store the PID of each run's predictions (imports dit; slower)")
+    ap.add_argument('--data', metavar='FILE', help='your own data (.npz file or folder of .npy files); the config defaults to owndata')
+    from mcr_nb.config import add_plugin_arg; add_plugin_arg(ap)
     return ap
 
 def bench_preset_from_args(args: argparse.Namespace,  # parsed `mcr_bench` arguments
@@ -404,6 +513,10 @@ def bench_preset_from_args(args: argparse.Namespace,  # parsed `mcr_bench` argum
     if args.seeds: p.seeds = list(args.seeds)
     if args.config: p.config = args.config
     from mcr_nb.sweep import check_overrides
+    if getattr(args, 'data', None):
+        from mcr_nb.owndata import data_overrides, OWN_CONFIG
+        if not args.config: p.config = OWN_CONFIG
+        p.overrides = p.overrides + data_overrides(args.data)
     p.overrides = p.overrides + check_overrides(list(args.overrides), '--set')
     return p
 
@@ -411,15 +524,26 @@ def mcr_bench(argv: Sequence[str] | None = None,  # command-line arguments (defa
              ) -> int:
     "Console entry point: run the synthetic benchmark, print its table and the figure's path."
     args = _parser().parse_args(argv)
-    preset = bench_preset_from_args(args)
+    from mcr_nb.core import run_console
+    return run_console('mcr_bench', lambda: _mcr_bench(args))  # any other error: one line, exit 2
+
+def _mcr_bench(args) -> int:
+    try:
+        from mcr_nb.config import use_plugins; use_plugins(args.plugin)
+        preset = bench_preset_from_args(args)
+        mods = preset_modalities(preset)  # the dataset's own names, in its order
+        grids = bench_grids(preset, mods)
+        bayes = _bayes(preset.config, preset.overrides)
+    except (ValueError, TypeError, KeyError, FileNotFoundError, ImportError) as e:
+        print(f"mcr_bench: error: {e.args[0] if isinstance(e, KeyError) and e.args else e}", file=sys.stderr); return 2
+    name = next((o.split('=', 1)[1] for o in preset.overrides if o.startswith('name=')), preset.config)
     out = Path(args.out); t0 = time.time()
     jobs = args.jobs or os.cpu_count() or 1
-    print(f"mcr_bench: preset {args.preset}, config {preset.config}, methods {' '.join(preset.methods)}, seeds {' '.join(map(str, preset.seeds))}, "
+    print(f"mcr_bench: preset {args.preset}, config {name}, methods {' '.join(preset.methods)}, seeds {' '.join(map(str, preset.seeds))}, "
           f"{jobs} job(s) x {args.threads} thread(s); runs in {out}", flush=True)
-    rep = run_bench(preset, out, jobs=jobs, threads=args.threads, quiet=args.quiet, pid=args.pid)
-    rows = grid_rows(bench_grids(preset), out)
-    bayes = _bayes(preset.config)
-    table = format_bench_table(bench_summary(rows), bayes)
+    rep = run_bench(grids, out, jobs=jobs, threads=args.threads, quiet=args.quiet, pid=args.pid)
+    rows = grid_rows(grids, out)
+    table = format_bench_table(bench_summary(rows), bayes, mods)
     eb = model_error_breakdown(rows)
     if eb: table += '\n\nFused accuracy by group of test samples (which separately trained unimodal models are right), mean over seeds:\n\n' + breakdown_table(eb)
     print(f"\n{len(rep['done'])} run(s) trained, {len(rep['skipped'])} already finished, {len(rep['failed'])} failed; {time.time() - t0:.1f} s wall, {_cpu_seconds():.1f} s CPU\n")
@@ -427,8 +551,10 @@ def mcr_bench(argv: Sequence[str] | None = None,  # command-line arguments (defa
     (out / 'table.md').write_text(table + '\n')
     fig_path = out / 'bench.png'
     if rows:
-        import matplotlib; matplotlib.use('Agg')
-        plot_bench(rows, fig_path, bayes, title=f'{preset.config}: {len(preset.seeds)} seed(s)', breakdown=eb or None)
+        import matplotlib; import matplotlib.pyplot as plt
+        prev = matplotlib.get_backend(); matplotlib.use('Agg')  # no window; restored so a notebook that calls mcr_bench keeps its backend
+        try: plt.close(plot_bench(rows, fig_path, bayes, modalities=mods, title=f'{name}: {len(preset.seeds)} seed(s)', breakdown=eb or None))
+        finally: matplotlib.use(prev)
         print(f"\nfigure: {fig_path}\ntable: {out / 'table.md'}")
     for rid, msg in rep['failed'].items(): print(f"FAILED {rid}: {msg}", file=sys.stderr)
     return 1 if rep['failed'] else 0

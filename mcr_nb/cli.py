@@ -11,8 +11,8 @@ from typing import Sequence
 from .sweep import check_overrides, collect_results, display_metrics, format_table, make_run_config, summarize
 
 # %% auto #0
-__all__ = ['UsageError', 'list_names', 'train_new', 'resume_run', 'eval_run', 'format_metrics', 'mcr_train', 'write_summary_csv',
-           'mcr_collect']
+__all__ = ['UsageError', 'list_names', 'new_run_config', 'train_new', 'resume_run', 'eval_run', 'format_metrics', 'mcr_train',
+           'write_summary_csv', 'mcr_collect']
 
 # %% ../nbs/11_cli.ipynb #6b78e727
 def _train_parser() -> argparse.ArgumentParser:
@@ -29,9 +29,18 @@ def _train_parser() -> argparse.ArgumentParser:
     p.add_argument('--method', help='a method name (see --list)')
     p.add_argument('--seed', type=int, help="the run's seed (default: the config's)")
     p.add_argument('--fold', type=int, help="the dataset fold (default: the config's)")
-    p.add_argument('--set', nargs='+', default=[], metavar='KEY=VALUE', help="overrides, e.g. train.epochs=5 method_params.lambda_m=0.5")
+    p.add_argument('--set', nargs='+', action='extend', default=[], metavar='KEY=VALUE',
+                   help="overrides, e.g. train.epochs=5 method_params.lambda_m=0.5 (repeated --set groups add up, in order); "
+                        "with --resume only the fields safe to change on resume (train.epochs, train.max_steps, train.patience, "
+                        "train.progress, train.checkpoint_every_steps, train.tensorboard, data.num_workers), recorded in config.yaml")
     p.add_argument('--out', metavar='DIR', help='the new run folder')
     p.add_argument('--split', default='test', help='split evaluated by --eval (default: test)')
+    p.add_argument('--print-config', action='store_true',
+                   help='print the fully resolved run config as plain YAML (what config.yaml would hold) and exit; needs no --out and no data')
+    p.add_argument('--checkpoint', default='best', choices=('best', 'last'), help='checkpoint evaluated by --eval (default: best)')
+    p.add_argument('--data', metavar='FILE', help='your own data: an .npz file or a folder of .npy files (x_<name>, y, optional split); the base config is owndata unless --config names another')
+    p.add_argument('--threads', type=int, metavar='N', help="torch CPU threads; a new run records it as train.threads (default: the config's train.threads, else torch's own choice)")
+    from mcr_nb.config import add_plugin_arg; add_plugin_arg(p)
     return p
 
 class UsageError(ValueError):
@@ -39,12 +48,21 @@ class UsageError(ValueError):
 
 def _check_mode(a: argparse.Namespace) -> str:
     "Which mode the arguments ask for; a `UsageError` naming the offending flags otherwise."
-    new_run = [f'--{k}' for k in ('config', 'method', 'seed', 'fold', 'out') if getattr(a, k) is not None] + (['--set'] if a.set else [])
+    new_run = [f'--{k}' for k in ('config', 'data', 'method', 'seed', 'fold', 'out') if getattr(a, k) is not None]
     for flag, mode in (('--list', 'list'), ('--resume', 'resume'), ('--eval', 'eval')):
         if getattr(a, mode) not in (None, False):
-            if new_run: raise UsageError(f"{flag} takes no {', '.join(new_run)}; {flag} uses the run's saved config")
+            bad = new_run + (['--set'] if a.set and mode != 'resume' else [])
+            if bad: raise UsageError(f"{flag} takes no {', '.join(bad)}; {flag} uses the run's saved config")
+            if mode == 'resume': check_overrides(a.set, '--set')
             return mode
-    missing = [f'--{k}' for k in ('config', 'method', 'out') if getattr(a, k) is None]
+    if a.checkpoint != 'best': raise UsageError("--checkpoint applies to --eval DIR only")
+    if a.print_config:
+        missing = [f'--{k}' for k in ('config', 'method') if getattr(a, k) is None and not (k == 'config' and a.data)]
+        if missing: raise UsageError(f"--print-config needs {', '.join(missing)}")
+        check_overrides(a.set, '--set')
+        return 'print'
+    if a.threads is not None and a.threads < 1: raise UsageError(f"--threads must be >= 1, got {a.threads}")
+    missing = [f'--{k}' for k in ('config', 'method', 'out') if getattr(a, k) is None and not (k == 'config' and a.data)]
     if missing: raise UsageError(f"a new run needs {', '.join(missing)} (or use --list, --resume DIR, --eval DIR)")
     check_overrides(a.set, '--set')
     return 'train'
@@ -66,34 +84,51 @@ def list_names() -> dict:
     from mcr_nb.learner import list_methods
     return {'configs': list(list_configs()), 'methods': list(list_methods())}
 
+def new_run_config(config: str | None,  # a named config or a YAML config file (None with `data`: the own-data config)
+                   method: str,  # a method name
+                   seed: int | None = None, fold: int | None = None,  # None: the config's
+                   overrides: Sequence[str] = (),  # 'key=value' overrides
+                   data: str | os.PathLike | None = None,  # own data (.npz or folder): its overrides go first
+                  ):
+    "The `RunConfig` a new `mcr_train` run trains (what `--print-config` prints and `config.yaml` holds)."
+    if data is not None:
+        from mcr_nb.owndata import data_overrides, OWN_CONFIG
+        config, overrides = config or OWN_CONFIG, data_overrides(data) + list(overrides)
+    return make_run_config(config, method, seed, fold, overrides)
+
 def train_new(config: str,  # a named config or a YAML config file
               method: str,  # a method name
               out: str | os.PathLike,  # the new run folder
               seed: int | None = None,  # the run's seed (None: the config's)
               fold: int | None = None,  # the dataset fold (None: the config's)
               overrides: Sequence[str] = (),  # 'key=value' overrides
+              data: str | os.PathLike | None = None,  # own data (.npz or folder): `mcr_nb.owndata.data_overrides` go first
              ) -> dict:
     "Build the run config like `mcr_sweep` does and train it into `out`; return the final metrics."
     from mcr_nb.learner import fit_run
     out = Path(out)
     if _is_run_dir(out): raise UsageError(f"--out {str(out)!r} already holds a run; continue it with --resume {out} or choose a new folder")
-    return fit_run(make_run_config(config, method, seed, fold, overrides), out, resume=False)
+    cfg = new_run_config(config, method, seed, fold, overrides, data)
+    from mcr_nb.bench import TrainedPartsCB  # records which unimodal heads the method trains (mcr_collect shows the others as '-')
+    return fit_run(cfg, out, resume=False, cbs=[TrainedPartsCB()])
 
 def resume_run(run_dir: str | os.PathLike,  # a run folder written by `mcr_train --out`
+               overrides: Sequence[str] = (),  # changes of the fields safe on resume (`mcr_nb.config.RESUME_SAFE`), recorded in config.yaml
               ) -> dict:
     "Continue the run in `run_dir` from its saved config and last checkpoint; return the final metrics."
     d = _check_run_dir(run_dir)
-    from mcr_nb.config import get_config
     from mcr_nb.learner import fit_run
-    return fit_run(get_config(str(d / 'config.yaml')), d, resume=True)
+    from mcr_nb.bench import TrainedPartsCB  # the callbacks of `train_new`: a resumed run must be the same run
+    return fit_run(None, d, resume=True, overrides=list(overrides), cbs=[TrainedPartsCB()])
 
 def eval_run(run_dir: str | os.PathLike,  # a run folder
              split: str = 'test',  # the split to evaluate
+             checkpoint: str = 'best',  # 'best' or 'last'
             ) -> dict:
     "Evaluate the saved run in `run_dir` on `split`."
     d = _check_run_dir(run_dir)
     from mcr_nb.learner import evaluate_run
-    return evaluate_run(d, split)
+    return evaluate_run(d, split, checkpoint)
 
 # %% ../nbs/11_cli.ipynb #126fe7de
 def format_metrics(metrics: dict,  # possibly nested metrics
@@ -113,19 +148,26 @@ def mcr_train(argv: Sequence[str] | None = None,  # command-line arguments (defa
              ) -> int:
     "Console entry point: train, resume, evaluate or list, and print the final metrics."
     a = _train_parser().parse_args(argv)
-    from mcr_nb.learner import NonFiniteLossError
-    try:
-        mode = _check_mode(a)
-        if mode == 'list':
-            names = list_names()
-            print('configs:\n  ' + '\n  '.join(names['configs']) + '\nmethods:\n  ' + '\n  '.join(names['methods'])); return 0
-        if mode == 'train': res, where = train_new(a.config, a.method, a.out, a.seed, a.fold, a.set), a.out
-        elif mode == 'resume': res, where = resume_run(a.resume), a.resume
-        else: res, where = eval_run(a.eval, a.split), a.eval
-    except NonFiniteLossError as e:
-        print(f"mcr_train: stopped: {e}", file=sys.stderr); return 1
-    except (ValueError, TypeError, KeyError, FileNotFoundError, FileExistsError, ImportError) as e:
-        print(f"mcr_train: error: {_err_text(e)}", file=sys.stderr); return 2
+    from mcr_nb.core import run_console
+    return run_console('mcr_train', lambda: _mcr_train(a))
+
+def _mcr_train(a: argparse.Namespace) -> int:
+    mode = _check_mode(a)
+    from mcr_nb.config import use_plugins; use_plugins(a.plugin)
+    if a.threads is not None:  # a new run records it as train.threads (so a resume uses it again); otherwise it sets the process's threads
+        import torch; torch.set_num_threads(a.threads)
+        if mode in ('train', 'print'): a.set = [*(a.set or []), f'train.threads={a.threads}']
+    if mode == 'list':
+        names = list_names()
+        print('configs:\n  ' + '\n  '.join(names['configs']) + '\nmethods:\n  ' + '\n  '.join(names['methods'])); return 0
+    if mode == 'print':
+        import yaml
+        from mcr_nb.config import config_to_dict
+        print(yaml.safe_dump(config_to_dict(new_run_config(a.config, a.method, a.seed, a.fold, a.set, a.data)), sort_keys=False), end='')
+        return 0
+    if mode == 'train': res, where = train_new(a.config, a.method, a.out, a.seed, a.fold, a.set, a.data), a.out
+    elif mode == 'resume': res, where = resume_run(a.resume, a.set), a.resume
+    else: res, where = eval_run(a.eval, a.split, a.checkpoint), a.eval
     print('\n'.join(format_metrics(res)))
     print(f'run folder: {where}')
     return 0
@@ -135,11 +177,11 @@ def write_summary_csv(summary: Sequence[dict],  # rows from `summarize`
                       path: str | os.PathLike,  # the CSV file to write
                      ) -> Path:
     "Write a summary table as CSV (plain `csv` module; no pandas needed)."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    from mcr_nb.core import atomic_write
     cols = list(dict.fromkeys(k for r in summary for k in r))
-    with open(path, 'w', newline='') as f:
+    def write(f):
         w = csv.DictWriter(f, fieldnames=cols); w.writeheader(); w.writerows(summary)
-    return path
+    return atomic_write(path, write, binary=False)
 
 def mcr_collect(argv: Sequence[str] | None = None,  # command-line arguments (default: sys.argv[1:])
                ) -> int:
@@ -152,16 +194,20 @@ def mcr_collect(argv: Sequence[str] | None = None,  # command-line arguments (de
     p.add_argument('--metrics', nargs='+', help='metric names to show (default: the test_* metrics, else all)')
     p.add_argument('--by', nargs='+', default=['config', 'method', 'variant'], help='grouping columns')
     p.add_argument('--csv', metavar='FILE', help='also write the summary as CSV')
+    from mcr_nb.config import add_plugin_arg, use_plugins; add_plugin_arg(p)
     a = p.parse_args(argv)
-    try:
-        rows = collect_results(a.dirs)
-        if not rows: raise FileNotFoundError(f"no finished runs under {a.dirs}: expected run folders with summary.json and config.yaml, or sweep results/*.json")
-        for b in a.by:
-            if b not in ('config', 'method', 'variant', 'seed', 'fold'):
-                raise ValueError(f"unknown grouping column {b!r}; expected some of: config, method, variant, seed, fold")
-        summ = summarize(rows, a.metrics or display_metrics(rows), a.by)
-    except (ValueError, TypeError, KeyError, FileNotFoundError) as e:
-        print(f"mcr_collect: error: {_err_text(e)}", file=sys.stderr); return 2
+    from mcr_nb.core import run_console
+    return run_console('mcr_collect', lambda: _mcr_collect(a))
+
+def _mcr_collect(a: argparse.Namespace) -> int:
+    from mcr_nb.config import use_plugins
+    use_plugins(a.plugin)
+    for b in a.by:
+        if b not in ('config', 'method', 'variant', 'seed', 'fold'):
+            raise ValueError(f"unknown grouping column {b!r}; expected some of: config, method, variant, seed, fold")
+    rows = collect_results(a.dirs, warn=lambda msg: print(f"mcr_collect: warning: {msg}", file=sys.stderr))
+    if not rows: raise FileNotFoundError(f"no finished runs under {a.dirs}: expected run folders with summary.json and config.yaml, or sweep results/*.json")
+    summ = summarize(rows, a.metrics or display_metrics(rows), a.by)
     print(format_table(summ))
     if a.csv: print(f'wrote {write_summary_csv(summ, a.csv)}')
     return 0

@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_config.ipynb #5eb2a4f3
 from __future__ import annotations
-import dataclasses, importlib, types, typing
+import dataclasses, hashlib, importlib, json, math, types, typing
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence, Union
@@ -12,18 +12,20 @@ from typing import Any, Callable, Mapping, Sequence, Union
 import yaml
 
 from .core import check_choice, check_nonneg
-from .losses import STRATEGIES, PERTURBATIONS
-from .models import FUSIONS
+from .losses import STRATEGIES, PERTURBATIONS, GAME_VARIANTS
+from .models import FUSIONS, NORMS
 from .synthetic import list_synthetic
 
 # %% auto #0
-__all__ = ['PLUGINS', 'METHOD_PARAMS', 'OPTIMIZERS', 'SCHEDULES', 'MONITORS', 'PROGRESS', 'DEFAULT_CONFIG', 'ConfigError',
-           'ConfigKeyError', 'coerce_value', 'field_types', 'from_mapping', 'register_plugin', 'load_plugins',
-           'register_method_params', 'method_params_class', 'PretrainOptions', 'JointParams', 'UnimodalParams',
-           'EnsembleParams', 'MultiLossParams', 'UniPreParams', 'OGMGEParams', 'AGMParams', 'MLBParams', 'MCRParams',
-           'DataConfig', 'ModelConfig', 'TrainConfig', 'RunConfig', 'method_params', 'config_to_dict',
-           'config_from_dict', 'save_config', 'load_config', 'apply_overrides', 'register_config', 'list_configs',
-           'get_config', 'synthetic_config']
+__all__ = ['PLUGINS', 'ENTRY_POINT_GROUP', 'SEED_RANGE', 'FIELD_RULES', 'FIELD_RELATIONS', 'METHOD_PARAMS', 'OPTIMIZERS',
+           'SCHEDULES', 'MONITORS', 'PROGRESS', 'RESUME_SAFE', 'DEFAULT_CONFIG', 'ConfigError', 'ConfigKeyError',
+           'coerce_value', 'field_types', 'from_mapping', 'PluginError', 'register_plugin', 'load_plugins',
+           'use_plugins', 'add_plugin_arg', 'Range', 'check_fields', 'register_method_params', 'method_params_class',
+           'PretrainOptions', 'JointParams', 'UnimodalParams', 'EnsembleParams', 'MultiLossParams', 'UniPreParams',
+           'OGMGEParams', 'AGMParams', 'MLBParams', 'MCRParams', 'DataConfig', 'ModelConfig', 'TrainConfig',
+           'RunConfig', 'method_params', 'config_to_dict', 'config_from_dict', 'yaml_load', 'config_fingerprint',
+           'save_config', 'load_config', 'read_run_config', 'config_diff', 'format_diff', 'apply_overrides',
+           'register_config', 'list_configs', 'get_config', 'synthetic_config']
 
 # %% ../nbs/05_config.ipynb #4e56126c
 class ConfigError(ValueError):
@@ -108,22 +110,122 @@ def from_mapping(cls: type,  # the dataclass to build
     return cls(**{k: coerce_value(v, types_[k], f"{where}.{k}" if where else k) for k, v in d.items()})
 
 # %% ../nbs/05_config.ipynb #e5d69e19
-PLUGINS = ['mcr_nb.methods', 'mcr_nb.bench', 'mcr_nb.benchmarks']
+PLUGINS = ['mcr_nb.methods', 'mcr_nb.methods_table1', 'mcr_nb.bench', 'mcr_nb.benchmarks', 'mcr_nb.owndata', 'mcr_nb.data.avdigits']
+ENTRY_POINT_GROUP = 'mcr_nb.plugins'
 _LOADED: set = set()
+_EP_SCANNED: set = set()  # the sys.path states whose entry points were imported (a scan costs milliseconds)
+
+class PluginError(ImportError):
+    "A plugin module (or entry point) that cannot be imported; the message names it."
 
 def register_plugin(module: str,  # an importable module that registers configs, methods, datasets or models
                    ) -> None:
     "Add a module to import when the registries are consulted."
+    if not isinstance(module, str) or not module.strip(): raise PluginError(f"a plugin must be a module name such as 'my_pkg.plugin', got {module!r}")
     if module not in PLUGINS: PLUGINS.append(module)
 
+def _import_plugin(name: str, what: str):
+    try: return importlib.import_module(name)
+    except Exception as e:
+        raise PluginError(f"{what} {name!r} cannot be imported ({type(e).__name__}: {e}); check the module name and that its package is installed") from e
+
 def load_plugins() -> None:
-    "Import every plugin module not imported yet (a plugin that is not installed is skipped)."
-    for name in PLUGINS:
+    "Import every plugin not imported yet: `PLUGINS`, then the entry points of group `mcr_nb.plugins`; an unimportable one is a `PluginError` naming it."
+    import sys
+    from importlib.metadata import entry_points
+    eps = () if tuple(sys.path) in _EP_SCANNED else entry_points(group=ENTRY_POINT_GROUP)
+    for ep in eps:
+        key = f'entry point {ep.name}={ep.value}'
+        if key in _LOADED: continue
+        _LOADED.add(key)
+        try: ep.load()
+        except Exception as e:
+            _LOADED.discard(key)
+            raise PluginError(f"plugin entry point {ep.name!r} ({ep.value}) of group {ENTRY_POINT_GROUP!r} cannot be imported ({type(e).__name__}: {e})") from e
+    _EP_SCANNED.add(tuple(sys.path))
+    for name in list(PLUGINS):
         if name in _LOADED: continue
         _LOADED.add(name)
-        try: importlib.import_module(name)
-        except ModuleNotFoundError as e:
-            if e.name != name: raise
+        try: _import_plugin(name, 'plugin module')
+        except PluginError: _LOADED.discard(name); raise
+
+def use_plugins(modules: Sequence[str],  # module names, e.g. from `--plugin` flags
+               ) -> list:
+    "Register and import the given plugin modules now (a console script's `--plugin` flags); return the full plugin list."
+    for m in modules or (): register_plugin(m)
+    load_plugins()
+    return list(PLUGINS)
+
+def add_plugin_arg(parser,  # an `argparse.ArgumentParser`
+                  ) -> None:
+    "Add the `--plugin MODULE` flag (repeatable) that every console script takes."
+    parser.add_argument('--plugin', action='append', default=[], metavar='MODULE',
+                        help=f"import MODULE first (it registers datasets, models, methods or configs); repeatable; "
+                             f"installed packages can instead declare an entry point in group {ENTRY_POINT_GROUP!r}")
+
+# %% ../nbs/05_config.ipynb #ac7c6f4e
+@dataclass(frozen=True)
+class Range:
+    "An allowed interval for a numeric config field."
+    lo: float | None = None  # lower bound (None: unbounded)
+    hi: float | None = None  # upper bound (None: unbounded)
+    lo_open: bool = False  # exclude `lo`
+    hi_open: bool = False  # exclude `hi`
+    def __contains__(self, v) -> bool:
+        if self.lo is not None and (v <= self.lo if self.lo_open else v < self.lo): return False
+        return not (self.hi is not None and (v >= self.hi if self.hi_open else v > self.hi))
+    def __str__(self) -> str:
+        n = lambda x: str(int(x)) if float(x).is_integer() else f'{x:g}'
+        if self.hi is None: return f"{'>' if self.lo_open else '>='} {n(self.lo)}"
+        return f"in {'(' if self.lo_open else '['}{n(self.lo)}, {n(self.hi)}{')' if self.hi_open else ']'}"
+
+_GE0, _GE1, _GT0 = Range(0), Range(1), Range(0, lo_open=True)
+SEED_RANGE = Range(0, 2**32 - 1)  # numpy's seed range; the per-epoch seeds derived from it stay within 64 bits
+
+# dataclass name -> field -> allowed range (subclasses inherit their bases' rules)
+FIELD_RULES: dict[str, dict[str, Range]] = {
+    'DataConfig': {'batch_size': _GE1, 'eval_batch_size': _GE1, 'num_workers': _GE0, 'prefetch_factor': _GE1},
+    'ModelConfig': {'hidden': _GE1, 'latent': _GE1, 'n_layers': _GE0, 'fusion_hidden': _GE1},
+    'TrainConfig': {'lr': _GT0, 'weight_decay': _GE0, 'momentum': Range(0, 1, hi_open=True), 'eps': _GT0, 'epochs': _GE0,
+                    'max_steps': _GE0, 'warmup_steps': _GE0, 'T_0': _GE1, 'T_mult': _GE1, 'eta_min': _GE0, 'patience': _GE1,
+                    'clip_grad': _GT0, 'log_every': _GE1, 'checkpoint_every_steps': _GE0, 'grad_accum_steps': _GE1,
+                    'threads': _GE1},
+    'RunConfig': {'seed': SEED_RANGE, 'fold': _GE0},
+    'PretrainOptions': {'pretrain_epochs': _GE0},
+    'EnsembleParams': {'pretrain_epochs': _GE0}, 'UniPreParams': {'pretrain_epochs': _GE0},
+    'MultiLossParams': {'mu': _GE0},
+    'OGMGEParams': {'alpha': _GE0, 'modulation_starts': _GE0, 'modulation_ends': _GE0},
+    'AGMParams': {'alpha': _GE0},
+    'MLBParams': {'alpha': _GE0, 'beta_max': _GE0, 'mu': _GE0},
+    'MCRParams': {'mu': _GE0, 'lambda_m': _GE0, 'lambda_c': _GE0, 'lambda_b': _GE0, 'n_perms': _GE1,
+                  'temperature': _GT0, 'ceb_hidden': _GE1},
+}
+# dataclass name -> [(fields, test, the relation ({p}: the prefix), why)]
+FIELD_RELATIONS: dict[str, list] = {
+    'TrainConfig': [(('eta_min', 'lr'), lambda c: c.eta_min <= c.lr, '{p}eta_min <= {p}lr', 'the cosine floor cannot exceed the base rate')],
+    'OGMGEParams': [(('modulation_starts', 'modulation_ends'), lambda c: c.modulation_starts <= c.modulation_ends,
+                     '{p}modulation_starts <= {p}modulation_ends', 'modulation runs from the first to the last epoch')],
+}
+
+def check_fields(obj,  # a config dataclass instance
+                 where: str,  # its dotted prefix in messages, e.g. 'train' or 'method_params'
+                ):
+    "Check every numeric field of a config dataclass: floats finite, values in `FIELD_RULES`, `FIELD_RELATIONS` hold."
+    names = [c.__name__ for c in type(obj).__mro__]
+    rules = {k: r for n in reversed(names) for k, r in FIELD_RULES.get(n, {}).items()}
+    pre = f'{where}.' if where else ''
+    for f in fields(obj):
+        v = getattr(obj, f.name)
+        if isinstance(v, bool) or not isinstance(v, (int, float)): continue
+        rule = rules.get(f.name)
+        if isinstance(v, float) and not math.isfinite(v):
+            raise ConfigError(f"{pre}{f.name} must be a finite number{' ' + str(rule) if rule else ''}, got {v!r}")
+        if rule is not None and v not in rule:
+            raise ConfigError(f"{pre}{f.name} must be {'a finite number ' if 'float' in str(f.type) else ''}{rule}, got {v!r}")
+    for n in names:
+        for keys, ok, rel, why in FIELD_RELATIONS.get(n, []):
+            if not ok(obj): raise ConfigError(f"{rel.format(p=pre)} must hold ({why}); got " + ', '.join(f"{pre}{k}={getattr(obj, k)!r}" for k in keys))
+    return obj
 
 # %% ../nbs/05_config.ipynb #0b69045f
 METHOD_PARAMS: dict[str, type] = {}
@@ -154,7 +256,7 @@ class PretrainOptions:
         if not self.pretrained:
             set_ = [k for k in ('unimodal_ckpts', 'pretrain_epochs') if getattr(self, k) is not None]
             if set_: raise ConfigError(f"method_params.{set_[0]} is set but method_params.pretrained is false; set method_params.pretrained=true to start from unimodal runs")
-        if self.pretrain_epochs is not None and self.pretrain_epochs < 0: raise ConfigError(f"method_params.pretrain_epochs must be >= 0, got {self.pretrain_epochs}")
+        check_fields(self, 'method_params')
 
 @register_method_params('joint')
 @dataclass
@@ -172,19 +274,20 @@ class UnimodalParams:
 class EnsembleParams:
     "Separately trained unimodal models whose logits are averaged."
     pretrain_epochs: int | None = None  # epochs of each unimodal run (None: train.epochs)
+    def __post_init__(self): check_fields(self, 'method_params')
 
 @register_method_params('multiloss')
 @dataclass
 class MultiLossParams(PretrainOptions):
     "Joint training plus a cross-entropy on each unimodal head."
     mu: float = 1.0  # weight of the unimodal-head losses
-    def __post_init__(self): super().__post_init__(); check_nonneg(self.mu, 'method_params.mu')
 
 # %% ../nbs/05_config.ipynb #641f1431
 @dataclass
 class UniPreParams:
     "Encoders initialised from separately trained unimodal runs, then joint training."
     pretrain_epochs: int | None = None  # epochs of each unimodal run (None: train.epochs)
+    def __post_init__(self): check_fields(self, 'method_params')
 
 register_method_params('uni_pre_frozen')(UniPreParams)
 register_method_params('uni_pre_finetuned')(UniPreParams)
@@ -197,7 +300,6 @@ class OGMGEParams(PretrainOptions):
     ge: bool = True  # add the generalisation-enhancement noise N(0, std(g))
     modulation_starts: int = 0  # first epoch with modulation
     modulation_ends: int = 50  # last epoch with modulation (inclusive)
-    def __post_init__(self): super().__post_init__(); check_nonneg(self.alpha, 'method_params.alpha')
 
 @register_method_params('agm')
 @dataclass
@@ -205,7 +307,6 @@ class AGMParams(PretrainOptions):
     "AGM: rescale each modality's Shapley-style output gradient by exp(alpha * (mean ratio - ratio))."
     alpha: float = 3.0  # modulation strength (CREMA-D 3.0)
     clip_grad: bool = True  # clip the gradient norm to 1 when a fusion gradient exceeds 1 (as AGM does)
-    def __post_init__(self): super().__post_init__(); check_nonneg(self.alpha, 'method_params.alpha')
 
 @register_method_params('mlb')
 @dataclass
@@ -214,9 +315,6 @@ class MLBParams(PretrainOptions):
     alpha: float = 0.5  # steepness of the tanh (CREMA-D ResNet 0.5)
     beta_max: float = 10.0  # the largest factor, for the weaker modality
     mu: float = 1.0  # weight of the unimodal-head losses
-    def __post_init__(self):
-        super().__post_init__()
-        for k in ('alpha', 'beta_max', 'mu'): check_nonneg(getattr(self, k), f'method_params.{k}')
 
 # %% ../nbs/05_config.ipynb #f9683232
 @register_method_params('mcr')
@@ -232,14 +330,12 @@ class MCRParams(PretrainOptions):
     perturbation: str = 'permute'  # how a latent is perturbed: 'permute', 'noise' or 'zero'
     temperature: float = 0.5  # L_Con temperature
     positives: str = 'label'  # L_Con positives: 'label' (supervised) or 'instance'
-    ceb_hidden: int | None = None  # hidden width of the CEB head (None: the largest latent size)
+    ceb_hidden: int | None = None  # hidden width of the CEB head (None: the largest latent size; >= 1)
+    game: str = 'authors'  # game variant: 'authors' (the released code; base prediction not detached) or 'literal' (eqs. 12-13: base held fixed)
     def __post_init__(self):
         super().__post_init__()
-        for k in ('mu', 'lambda_m', 'lambda_c', 'lambda_b'): check_nonneg(getattr(self, k), f'method_params.{k}')
         check_choice(self.strategy, STRATEGIES, 'strategy'); check_choice(self.perturbation, PERTURBATIONS, 'perturbation')
-        check_choice(self.positives, ('label', 'instance'), 'positives')
-        if self.n_perms < 1: raise ConfigError(f"method_params.n_perms must be >= 1, got {self.n_perms}")
-        if not self.temperature > 0: raise ConfigError(f"method_params.temperature must be > 0, got {self.temperature}")
+        check_choice(self.positives, ('label', 'instance'), 'positives'); check_choice(self.game, GAME_VARIANTS, 'game variant')
 
 # %% ../nbs/05_config.ipynb #229158ea
 def _pos(v, name, allow_zero=False):
@@ -253,13 +349,16 @@ class DataConfig:
     root: str | None = None  # data folder (None: the builder's default or its environment variable)
     batch_size: int = 128  # global training batch (split evenly across DDP processes)
     eval_batch_size: int = 1024  # batch size for validation and test
-    num_workers: int = 0  # DataLoader worker processes (0: load in the main process)
+    num_workers: int | str = 0  # DataLoader worker processes for training and evaluation (0: the main process; 'auto': see `mcr_nb.learner.auto_workers`)
+    pin_memory: bool = True  # page-locked host batches (faster, asynchronous copies) when training on CUDA; ignored on CPU
+    prefetch_factor: int = 2  # batches each worker loads ahead (with num_workers > 0)
     drop_last: bool = True  # drop the last incomplete training batch of each epoch
     options: dict = field(default_factory=dict)  # builder-specific settings
     def __post_init__(self):
         if ':' not in self.name: raise ConfigError(f"data.name must look like '<prefix>:<name>' (e.g. 'synthetic:competition'), got {self.name!r}")
-        _pos(self.batch_size, 'data.batch_size'); _pos(self.eval_batch_size, 'data.eval_batch_size')
-        _pos(self.num_workers, 'data.num_workers', allow_zero=True)
+        if isinstance(self.num_workers, str) and self.num_workers != 'auto':
+            raise ConfigError(f"data.num_workers must be an int >= 0 or 'auto', got {self.num_workers!r}")
+        check_fields(self, 'data')
 
 # %% ../nbs/05_config.ipynb #02c4ac90
 @dataclass
@@ -271,10 +370,12 @@ class ModelConfig:
     n_layers: int = 1  # encoder hidden layers
     fusion: str = 'late_linear'  # 'late_linear' (additive, has contributions) or 'concat_mlp'
     fusion_hidden: int = 256  # hidden width of a 'concat_mlp' fusion
+    norm: str = 'none'  # MLP encoders: 'none', or 'batch' (BatchNorm1d after each hidden layer)
     options: dict = field(default_factory=dict)  # builder-specific settings
     def __post_init__(self):
         check_choice(self.fusion, FUSIONS, 'fusion')
-        _pos(self.hidden, 'model.hidden'); _pos(self.latent, 'model.latent'); _pos(self.n_layers, 'model.n_layers', allow_zero=True)
+        check_choice(self.norm, NORMS, 'model.norm')
+        check_fields(self, 'model')
 
 # %% ../nbs/05_config.ipynb #6b777568
 OPTIMIZERS, SCHEDULES, MONITORS, PROGRESS = ('adam', 'adamw', 'sgd'), ('cosine_restarts', 'constant'), ('val_acc', 'val_loss'), ('auto', 'bar', 'epoch', 'none')
@@ -304,15 +405,40 @@ class TrainConfig:
     progress: str = 'auto'  # 'bar' (tqdm), 'epoch' (one line per epoch), 'none'; 'auto': bar on a terminal
     deterministic: bool = False  # deterministic kernels (slower on GPU; see `mcr_nb.learner.use_deterministic`)
     tensorboard: bool = False  # also log to TensorBoard in `<run folder>/tensorboard` (needs `pip install tensorboard`)
+    grad_accum_steps: int = 1  # split each batch into this many micro-batches and step once (same result for per-sample-mean losses)
+    channels_last: bool = False  # channels-last memory format for 4-D conv weights and inputs
+    cudnn_benchmark: bool = True  # cuDNN autotuning on CUDA (always off with deterministic=true)
+    tf32: bool = True  # TF32 matrix products and convolutions for float32 work on CUDA (Ampere and later)
+    compile: bool = False  # `torch.compile` the model (off by default: compile time, not measured faster here)
+    threads: int | None = None  # torch CPU threads for the run (None: the process's setting, e.g. `mcr_train --threads`); CPU numerics depend on it, so a config that sets it reproduces on any machine
     def __post_init__(self):
         check_choice(self.optimizer, OPTIMIZERS, 'optimizer'); check_choice(self.schedule, SCHEDULES, 'schedule')
         check_choice(self.monitor, MONITORS, 'monitor'); check_choice(self.progress, PROGRESS, 'progress')
-        _pos(self.lr, 'train.lr'); _pos(self.epochs, 'train.epochs', True); _pos(self.max_steps, 'train.max_steps', True)
-        _pos(self.warmup_steps, 'train.warmup_steps', True); _pos(self.T_0, 'train.T_0'); _pos(self.T_mult, 'train.T_mult')
-        _pos(self.patience, 'train.patience'); _pos(self.clip_grad, 'train.clip_grad'); _pos(self.log_every, 'train.log_every')
-        _pos(self.checkpoint_every_steps, 'train.checkpoint_every_steps', True); check_nonneg(self.weight_decay, 'train.weight_decay')
+        check_fields(self, 'train')
 
 # %% ../nbs/05_config.ipynb #21cf1f4b
+def _method_override_values(ovs: Mapping,  # 'train.<field>' / 'data.<field>' -> value
+                            where: str,  # its name in messages
+                           ) -> dict:
+    "Typed values of a method's training settings; keys other than train.* / data.* fields are errors naming them."
+    if not isinstance(ovs, Mapping): raise ConfigError(f"{where} must be a mapping like {{'train.lr': 1e-3}}, got {ovs!r}")
+    out = {}
+    for k, v in ovs.items():
+        sec, _, name = str(k).partition('.')
+        cls = {'train': TrainConfig, 'data': DataConfig}.get(sec)
+        if cls is None or name not in field_types(cls): raise ConfigKeyError(f"unknown key {k!r} in {where}; expected train.<field> or data.<field>")
+        out[k] = coerce_value(v, field_types(cls)[name], f'{where}.{k}')
+    return out
+
+def _with_method_overrides(d: dict,  # a config as plain data
+                           method: str,  # the method being chosen
+                          ) -> dict:
+    "Plain config data with `method`'s own training settings (its `method_overrides` entry) applied."
+    d = {**d, 'train': dict(d.get('train', {})), 'data': dict(d.get('data', {}))}
+    for k, v in _method_override_values(d.get('method_overrides', {}).get(method, {}), f'method_overrides.{method}').items():
+        sec, _, name = k.partition('.'); d[sec][name] = v
+    return d
+
 @dataclass
 class RunConfig:
     "Everything one training run needs: data, model, training, method and seed."
@@ -323,11 +449,14 @@ class RunConfig:
     method: str = 'joint'  # a method registry name
     method_params: dict = field(default_factory=dict)  # parameters of `method`, validated by its dataclass
     method_defaults: dict = field(default_factory=dict)  # method name -> tuned parameters for this config
+    method_overrides: dict = field(default_factory=dict)  # method name -> {'train.lr': ..., 'data.batch_size': ...}: that method's own training settings here
     seed: int = 0  # seeds python, numpy and torch; also the data order
     fold: int = 0  # the dataset's fold (ignored by datasets without folds)
     def __post_init__(self):
+        check_fields(self, '')
         method_params_class(self.method)
         for m, p in self.method_defaults.items(): from_mapping(method_params_class(m), p, f'method_defaults.{m}')
+        for m, ovs in self.method_overrides.items(): method_params_class(m); _method_override_values(ovs, f'method_overrides.{m}')
         self.method_params = {**vars(method_params(self))}
 
 def method_params(cfg: RunConfig,  # a run config
@@ -354,29 +483,98 @@ def config_from_dict(d: Mapping,  # plain data, e.g. from `config_to_dict` or a 
     d = dict(d)
     if 'base' in d:
         base = d.pop('base')
-        merged = _deep_merge(config_to_dict(get_config(base)), d)
+        based = config_to_dict(get_config(base))
+        merged = _deep_merge(_with_method_overrides(based, d['method']) if 'method' in d else based, d)
         if 'method' in d and 'method_params' not in d: merged['method_params'] = merged['method_defaults'].get(d['method'], {})
         d = merged
     return from_mapping(RunConfig, d)
 
 # %% ../nbs/05_config.ipynb #8156927e
+def yaml_load(text: str,  # YAML text
+              what: str,  # what it is, for messages, e.g. "config file 'a.yaml'"
+             ) -> Any:
+    "`yaml.safe_load` that refuses anchors and aliases (`&a` / `*a`: a few hundred bytes of aliases can expand to gigabytes)."
+    try:
+        for ev in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(ev, yaml.AliasEvent) or getattr(ev, 'anchor', None) is not None:
+                raise ConfigError(f"{what} uses YAML anchors or aliases ('&name' / '*name'), which mcr_nb does not read "
+                                  f"(they can expand a small file into gigabytes); write the values out")
+        return yaml.safe_load(text)
+    except yaml.YAMLError as e: raise ConfigError(f"{what} is not valid YAML: {' '.join(str(e).split())}") from e
+
+def config_fingerprint(cfg: RunConfig,  # a run config
+                      ) -> str:
+    "A hash of the config's plain data (16 hex digits): equal configs, equal fingerprints."
+    return hashlib.sha256(json.dumps(config_to_dict(cfg), sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+_FP = '# fingerprint: '
+_HEADER = ("# mcr_nb run config, written once when the run started. Do not edit it: resuming compares it with the\n"
+           "# fingerprint below and with the checkpoint's copy. Change a safe field with mcr_train --resume DIR --set KEY=VALUE.\n")
+
 def save_config(cfg: RunConfig,  # a run config
                 path: str | Path,  # target YAML file
+                notes: Sequence[str] = (),  # extra comment lines (e.g. changes applied on resume)
                ) -> Path:
-    "Write the config as plain YAML."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(config_to_dict(cfg), sort_keys=False))
-    return path
+    "Write the config as plain YAML, atomically, with a header that records its fingerprint."
+    from mcr_nb.core import atomic_write
+    text = _HEADER + ''.join(f'# {n}\n' for n in notes) + f'{_FP}{config_fingerprint(cfg)}\n' + yaml.safe_dump(config_to_dict(cfg), sort_keys=False)
+    return atomic_write(path, lambda f: f.write(text), binary=False)
+
+def _read_yaml_mapping(path: Path) -> tuple:
+    "The text and the parsed mapping of a YAML config file; missing, empty or non-mapping files are errors."
+    if not path.is_file(): raise FileNotFoundError(f"config file {str(path)!r} does not exist")
+    try: text = path.read_text()
+    except (OSError, UnicodeDecodeError) as e: raise ConfigError(f"config file {str(path)!r} cannot be read: {e}") from e
+    d = yaml_load(text, f"config file {str(path)!r}")
+    if d is None: raise ConfigError(f"config file {str(path)!r} is empty; expected a mapping of RunConfig fields")
+    if not isinstance(d, Mapping): raise ConfigError(f"config file {str(path)!r} holds a {type(d).__name__}; expected a mapping of RunConfig fields")
+    return text, d
 
 def load_config(path: str | Path,  # a YAML file written by `save_config` or by hand
                ) -> RunConfig:
-    "Read a YAML config with `yaml.safe_load` and validate it."
+    "Read a YAML config (safe loading, no aliases) and validate it; an empty file is an error, never the defaults."
     path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"config file {str(path)!r} does not exist")
-    try: d = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as e: raise ConfigError(f"config file {str(path)!r} is not valid YAML: {e}") from e
-    if isinstance(d, Mapping) and 'name' not in d and 'base' not in d: d = {**d, 'name': path.stem}
-    return config_from_dict(d if d is not None else {})
+    _, d = _read_yaml_mapping(path)
+    if 'name' not in d and 'base' not in d: d = {**d, 'name': path.stem}
+    return config_from_dict(d)
+
+def read_run_config(path: str | Path,  # a run folder's config.yaml
+                    verify: bool = True,  # require the content to match the recorded fingerprint
+                   ) -> tuple:
+    "`(config, recorded fingerprint, notes)` of a run folder's config.yaml; unreadable, empty, truncated, unmarked (or, with `verify`, edited) files are errors."
+    path = Path(path)
+    text, d = _read_yaml_mapping(path)
+    fps = [l[len(_FP):].strip() for l in text.splitlines() if l.startswith(_FP)]
+    if not fps: raise ConfigError(f"{str(path)!r} has no '{_FP.strip()}' line: it was not written by mcr_train (or by an older mcr_nb)")
+    notes = [l[2:] for l in text.splitlines() if l.startswith('# ') and not l.startswith(_FP) and l + '\n' not in _HEADER]
+    try: cfg = config_from_dict(d)
+    except (ConfigError, ConfigKeyError, ValueError, TypeError) as e:
+        raise type(e)(f"{str(path)!r}: {e.args[0] if e.args else e}") from None
+    if verify and config_fingerprint(cfg) != fps[0]:
+        raise ConfigError(f"{str(path)!r} does not match its recorded fingerprint: it was edited or truncated after the run started")
+    return cfg, fps[0], notes
+
+# fields a resumed run may change (`mcr_train --resume DIR --set KEY=VALUE`): they do not change what was trained so far
+RESUME_SAFE = ('train.epochs', 'train.max_steps', 'train.patience', 'train.progress', 'train.checkpoint_every_steps',
+               'train.tensorboard', 'data.num_workers', 'data.pin_memory', 'data.prefetch_factor')
+
+def _leaves(d: Mapping, prefix: str = '') -> dict:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, Mapping) and k not in ('method_params', 'options'): out.update(_leaves(v, f'{prefix}{k}.'))
+        else: out[f'{prefix}{k}'] = v
+    return out
+
+def config_diff(old: RunConfig | Mapping,  # the config as it was
+                new: RunConfig | Mapping,  # the config as it is
+               ) -> list:
+    "The fields that differ, as `(dotted key, old value, new value)`."
+    a, b = (_leaves(config_to_dict(c) if isinstance(c, RunConfig) else c) for c in (old, new))
+    return [(k, a.get(k), b.get(k)) for k in list(a) + [k for k in b if k not in a] if a.get(k) != b.get(k)]
+
+def format_diff(diff: Sequence) -> str:
+    "`key: old -> new` for each changed field, on one line."
+    return '; '.join(f"{k}: {o!r} -> {n!r}" for k, o, n in diff)
 
 # %% ../nbs/05_config.ipynb #6fa641e3
 def _override_type(path: list[str], d: dict) -> Any:
@@ -401,7 +599,10 @@ def apply_overrides(cfg: RunConfig,  # the config to start from (not modified)
         if not isinstance(ov, str) or '=' not in ov: raise ConfigError(f"override {ov!r} must look like key=value, e.g. train.lr=1e-3")
         key, raw = ov.split('=', 1); path = key.strip().split('.')
         value = coerce_value(raw, _override_type(path, d), key.strip())
-        if path == ['method']: d['method_params'] = dict(d['method_defaults'].get(check_choice(value, METHOD_PARAMS, 'method'), {}))
+        if path == ['method']:
+            method_params_class(value)  # loads plugin methods; an unknown name is an error listing the methods
+            d['method_params'] = dict(d['method_defaults'].get(value, {}))
+            d = _with_method_overrides(d, value)
         node = d
         for p in path[:-1]: node = node.setdefault(p, {})
         node[path[-1]] = value

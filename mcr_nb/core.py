@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #81a918b2
 from __future__ import annotations
-import os, random, tempfile
+import os, random, signal, sys, tempfile
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -12,8 +12,9 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['check_choice', 'check_tensor', 'check_modalities', 'check_labels', 'check_nonneg', 'seed_everything', 'get_device',
-           'get_rng_state', 'set_rng_state', 'atomic_write', 'atomic_save', 'load_checkpoint']
+__all__ = ['SEED_MAX', 'check_choice', 'check_tensor', 'check_modalities', 'check_labels', 'check_nonneg', 'seed_everything',
+           'get_device', 'get_rng_state', 'set_rng_state', 'durable_write_done', 'atomic_write', 'durable_append',
+           'atomic_save', 'load_checkpoint', 'RunLocked', 'RunLock', 'RunStopped', 'error_line', 'run_console']
 
 # %% ../nbs/00_core.ipynb #6bc95b45
 def check_choice(value: str,  # the name the caller passed
@@ -73,8 +74,10 @@ def check_labels(y: torch.Tensor,  # class indices (B,) or regression targets (B
                  batch_size: int | None = None,  # expected batch size, if known
                  name: str = 'y',
                 ) -> torch.Tensor:
-    "Check labels: integer indices in [0, n_classes) for classification, finite floats for regression."
+    "Check labels: int64 indices in [0, n_classes) for classification (what `cross_entropy` takes), finite floats for regression."
     check_tensor(y, name, ndim=(1, 2) if n_classes is None else 1, floating=n_classes is None, finite=n_classes is None)
+    if n_classes is not None and y.dtype != torch.int64:
+        raise TypeError(f"{name} must hold class indices as torch.int64 (long), got dtype {y.dtype}; convert with {name}.long()")
     if batch_size is not None and y.shape[0] != batch_size:
         raise ValueError(f"{name} has {y.shape[0]} labels but the inputs have batch size {batch_size}")
     if n_classes is not None and y.numel():
@@ -93,9 +96,13 @@ def check_nonneg(value: float,  # a weight or coefficient
     return v
 
 # %% ../nbs/00_core.ipynb #6b56613d
-def seed_everything(seed: int, # the run's seed
+SEED_MAX = 2**32 - 1  # seeds are in [0, SEED_MAX]: numpy's range, and small enough for the derived per-epoch seeds
+
+def seed_everything(seed: int, # the run's seed, in [0, SEED_MAX]
                    ) -> None:
     "Seed python, numpy and torch (all devices)."
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= SEED_MAX:
+        raise ValueError(f"seed must be an integer in [0, {SEED_MAX}], got {seed!r}")
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
 
 def get_device(device: str = 'auto', # 'auto' (CUDA when available), 'cpu', 'cuda', 'cuda:1', ...
@@ -104,7 +111,7 @@ def get_device(device: str = 'auto', # 'auto' (CUDA when available), 'cpu', 'cud
     if device == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     dev = torch.device(device)
     if dev.type == 'cuda' and not torch.cuda.is_available():
-        raise RuntimeError(f"device {device!r} requested but CUDA is not available; use 'cpu' or 'auto'")
+        raise RuntimeError(f"train.device={device!r} but no CUDA device is visible (torch.cuda.is_available() is False); use 'cpu' or 'auto'")
     return dev
 
 # %% ../nbs/00_core.ipynb #f6802d13
@@ -131,6 +138,24 @@ def set_rng_state(st: dict, # a state from `get_rng_state`
     if 'cuda' in st and torch.cuda.is_available(): torch.cuda.set_rng_state_all(st['cuda'])
 
 # %% ../nbs/00_core.ipynb #914318c4
+_WRITES = {'n': 0}  # durable writes of this process (see `durable_write_done`)
+
+def durable_write_done(path: str | os.PathLike,  # the file just made durable
+                      ) -> None:
+    "Count one durable write; with `MCR_FAULT_AFTER_WRITES=N` in the environment, SIGKILL this process right after the N-th."
+    _WRITES['n'] += 1
+    n = os.environ.get('MCR_FAULT_AFTER_WRITES')
+    if n and _WRITES['n'] == int(n):  # the crash-consistency tests kill a run at every write boundary this way
+        os.kill(os.getpid(), signal.SIGKILL)
+
+def _umask() -> int:
+    m = os.umask(0); os.umask(m); return m
+
+def _fsync_dir(d: Path):
+    dfd = os.open(d, os.O_RDONLY)
+    try: os.fsync(dfd)
+    finally: os.close(dfd)
+
 def atomic_write(path: str | os.PathLike,  # target file
                  write,  # called with the open temporary file, fills it
                  binary: bool = True,  # open the temporary file in binary mode
@@ -139,15 +164,25 @@ def atomic_write(path: str | os.PathLike,  # target file
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # the permissions of any other file (mkstemp makes 0600)
         with os.fdopen(fd, 'wb' if binary else 'w') as f:
             write(f); f.flush(); os.fsync(f.fileno())
         os.replace(tmp, path)
-        dfd = os.open(path.parent, os.O_RDONLY)
-        try: os.fsync(dfd)
-        finally: os.close(dfd)
+        _fsync_dir(path.parent)
     except BaseException:
         if os.path.exists(tmp): os.unlink(tmp)
         raise
+    durable_write_done(path)
+    return path
+
+def durable_append(path: str | os.PathLike,  # a log file (created when missing)
+                   text: str,  # what to append
+                  ) -> Path:
+    "Append `text` and fsync it before returning, so a later checkpoint never records more than the file holds."
+    path = Path(path)
+    with open(path, 'a') as f:
+        f.write(text); f.flush(); os.fsync(f.fileno())
+    durable_write_done(path)
     return path
 
 def atomic_save(obj: Any,  # tensors, numbers, strings, lists and dicts of these
@@ -165,3 +200,54 @@ def load_checkpoint(path: str | os.PathLike,  # a file written by `atomic_save`
     try: return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:
         raise ValueError(f"checkpoint {str(path)!r} is corrupt or not a mcr_nb checkpoint ({type(e).__name__}: {e})") from e
+
+# %% ../nbs/00_core.ipynb #e4c30383
+class RunLocked(RuntimeError):
+    "Another process holds the run folder's lock."
+
+class RunLock:
+    "An exclusive, kernel-held lock on a run folder (`<dir>/.lock`), released on `release()` or process death."
+    def __init__(self, run_dir: str | os.PathLike):  # the run folder (created when missing)
+        import fcntl
+        if Path(run_dir).exists() and not Path(run_dir).is_dir():
+            raise NotADirectoryError(f"{str(run_dir)!r} is a file; a run folder must be a directory")
+        self.path = Path(run_dir) / '.lock'
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        try: fcntl.lockf(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.pread(self.fd, 32, 0).decode(errors='replace').strip() or 'unknown'
+            os.close(self.fd); self.fd = None
+            raise RunLocked(f"run folder {str(self.path.parent)!r} is in use by another process (pid {holder}); "
+                            f"wait for it to finish or stop it, then resume") from None
+        os.ftruncate(self.fd, 0); os.pwrite(self.fd, f'{os.getpid()}\n'.encode(), 0)
+    def release(self):
+        "Unlock (closing the descriptor releases the lock)."
+        if self.fd is not None: os.close(self.fd); self.fd = None
+    def __enter__(self): return self
+    def __exit__(self, *exc): self.release()
+
+# %% ../nbs/00_core.ipynb #125ffc60
+class RunStopped(RuntimeError):
+    "A run stopped on purpose before its end (non-finite values, a signal); its last checkpoint can be resumed."
+
+def error_line(e: BaseException) -> str:
+    "An exception as one line: its message (KeyError without quotes), the type added for unexpected kinds."
+    msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
+    msg = ' '.join(str(msg).split()) or type(e).__name__
+    known = (ValueError, TypeError, KeyError, OSError, RuntimeError, ImportError)
+    return msg if isinstance(e, known) and type(e) not in (RuntimeError,) or isinstance(e, RunStopped) else f"{type(e).__name__}: {msg}"
+
+def run_console(prog: str,  # the command's name, e.g. 'mcr_train'
+                body,  # a function without arguments returning the exit status
+               ) -> int:
+    "Run a console command: an exception becomes one line `<prog>: error: ...` and exit 2 (1 for `RunStopped`)."
+    try: return body()
+    except KeyboardInterrupt:
+        print(f"{prog}: error: interrupted", file=sys.stderr); return 130
+    except Exception as e:
+        if os.environ.get('MCR_DEBUG') == '1':
+            import traceback; traceback.print_exc()
+        hint = '' if os.environ.get('MCR_DEBUG') == '1' or isinstance(e, (RunStopped, ValueError, KeyError, OSError)) else ' (set MCR_DEBUG=1 for the traceback)'
+        print(f"{prog}: error: {error_line(e)}{hint}", file=sys.stderr)
+        return 1 if isinstance(e, RunStopped) else 2

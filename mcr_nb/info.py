@@ -54,13 +54,23 @@ def marginal(P,  # joint table
 # %% ../nbs/01_info.ipynb #8ec8a450
 def _H(P, axes) -> float: return entropy(marginal(P, axes)) if _axes(axes) else 0.0
 
+def _check_axes(P: np.ndarray, a, what: str, allow_empty: bool = False) -> tuple:
+    "Axes as a tuple of distinct integers in [0, P.ndim); anything else (negative, out of range, not an int) is an error."
+    ax = _axes(a)
+    if not ax and not allow_empty: raise ValueError(f"{what} needs at least one axis of P (shape {P.shape})")
+    for x in ax:
+        if isinstance(x, bool) or not isinstance(x, (int, np.integer)) or not 0 <= x < P.ndim:
+            raise ValueError(f"{what} has axis {x!r}; expected integers in [0, {P.ndim - 1}] for a table of shape {P.shape}")
+    if len(set(ax)) != len(ax): raise ValueError(f"{what} repeats an axis: {ax}")
+    return ax
+
 def mutual_info(P,  # joint table
                 a,  # axis (or axes) of the first variable
                 b,  # axis (or axes) of the second variable
                ) -> float:
     "I(A;B) in bits between two groups of axes of the joint table `P`."
     P = validate_table(P, ndim=None)
-    a, b = _axes(a), _axes(b)
+    a, b = _check_axes(P, a, 'mutual_info argument a'), _check_axes(P, b, 'mutual_info argument b')
     return _H(P, a) + _H(P, b) - _H(P, a + b)
 
 def cond_mutual_info(P,  # joint table
@@ -70,7 +80,8 @@ def cond_mutual_info(P,  # joint table
                     ) -> float:
     "I(A;B|C) in bits between groups of axes of the joint table `P`."
     P = validate_table(P, ndim=None)
-    a, b, c = _axes(a), _axes(b), _axes(c)
+    a, b = _check_axes(P, a, 'cond_mutual_info argument a'), _check_axes(P, b, 'cond_mutual_info argument b')
+    c = _check_axes(P, c, 'cond_mutual_info argument c', allow_empty=True)
     return _H(P, a + c) + _H(P, b + c) - _H(P, a + b + c) - _H(P, c)
 
 # %% ../nbs/01_info.ipynb #9b1267a1

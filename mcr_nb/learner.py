@@ -4,10 +4,11 @@
 
 # %% ../nbs/07_learner.ipynb #c88aec54
 from __future__ import annotations
-import contextlib, copy, dataclasses, importlib, io, json, math, os, random, sys, time
+import atexit, contextlib, copy, dataclasses, importlib, io, json, math, os, random, signal, sys, threading, time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
+import weakref
 import numpy as np
 import torch
 import torch.distributed as dist
@@ -15,21 +16,25 @@ import torch.nn.functional as F
 from torch import nn
 
 from .core import (check_choice, check_labels, check_modalities, check_tensor, seed_everything, get_device,
-                         get_rng_state, set_rng_state, atomic_save, load_checkpoint)
+                         get_rng_state, set_rng_state, atomic_save, atomic_write, durable_append, load_checkpoint,
+                         RunLock, RunStopped)
 from .config import (RunConfig, DataConfig, ModelConfig, TrainConfig, JointParams, config_to_dict,
-                           save_config, load_config, method_params, load_plugins)
+                           save_config, load_config, read_run_config, config_fingerprint, config_diff, format_diff,
+                           apply_overrides, RESUME_SAFE, ConfigError, method_params, load_plugins)
 from .models import ModelOutput, MLPModelConfig, build_mlp_model
 
 # %% auto #0
-__all__ = ['SPLITS', 'EVENTS', 'CHECKPOINT_FORMAT', 'CHECKPOINT_VERSION', 'TensorMultimodalDataset', 'register_dataset',
-           'list_datasets', 'check_dataset', 'build_data', 'register_model_builder', 'n_outputs', 'build_model',
-           'EpochSampler', 'batch_getter', 'SeededItems', 'iter_batches', 'CancelFitException', 'NonFiniteLossError',
-           'Callback', 'task_loss', 'n_correct', 'Method', 'register_method', 'list_methods', 'get_method_class',
-           'lr_factor', 'init_distributed', 'dist_info', 'DeviceCB', 'MixedPrecisionCB', 'GradSyncCB',
-           'NonFiniteGuardCB', 'ClipGradCB', 'TrainMetricsCB', 'LoggerCB', 'ProgressCB', 'tensorboard_writer_class',
-           'TensorBoardCB', 'improved', 'EarlyStoppingCB', 'CheckpointCB', 'use_deterministic', 'make_optimizer',
-           'default_callbacks', 'Learner', 'score_predictions', 'evaluate', 'check_checkpoint', 'load_model_state',
-           'unimodal_stages', 'init_from_unimodal', 'fit_run', 'evaluate_run']
+__all__ = ['SPLITS', 'EVENTS', 'CHECKPOINT_FORMAT', 'CHECKPOINT_VERSION', 'VOLATILE_KEYS', 'TensorMultimodalDataset',
+           'register_dataset', 'list_datasets', 'check_dataset', 'build_data', 'register_model_builder', 'n_outputs',
+           'build_model', 'EpochSampler', 'batch_getter', 'SeededItems', 'auto_workers', 'resolve_workers',
+           'BatchLoader', 'iter_batches', 'CancelFitException', 'NonFiniteLossError', 'NonFiniteStateError',
+           'RunInterrupted', 'Callback', 'task_loss', 'n_correct', 'Method', 'register_method', 'list_methods',
+           'get_method_class', 'lr_factor', 'init_distributed', 'dist_info', 'DeviceCB', 'MixedPrecisionCB',
+           'GradSyncCB', 'NonFiniteGuardCB', 'ClipGradCB', 'TrainMetricsCB', 'LoggerCB', 'ProgressCB',
+           'tensorboard_writer_class', 'TensorBoardCB', 'improved', 'EarlyStoppingCB', 'CheckpointCB',
+           'use_deterministic', 'apply_speed_settings', 'make_optimizer', 'default_callbacks', 'Learner',
+           'score_predictions', 'evaluate', 'stop_on_signals', 'check_finite_state', 'check_checkpoint',
+           'load_model_state', 'unimodal_stages', 'init_from_unimodal', 'fit_run', 'evaluate_run']
 
 # %% ../nbs/07_learner.ipynb #ce5ec1b2
 class TensorMultimodalDataset(torch.utils.data.Dataset):
@@ -67,7 +72,8 @@ def list_datasets() -> list[str]:
     return sorted(_DATASETS)
 
 def _synthetic_builder(cfg: DataConfig, name: str, split: str, fold: int):
-    "The synthetic datasets of `mcr_nb.synthetic` (folds do not apply)."
+    "The synthetic datasets of `mcr_nb.synthetic` (they have no folds: a fold other than 0 is an error, not ignored)."
+    if fold: raise ValueError(f"dataset {cfg.name!r} has no folds; fold must be 0, got {fold}")
     from mcr_nb.synthetic import load_synthetic
     return load_synthetic(name, split, **({'root': cfg.root} if cfg.root else {}), **cfg.options)
 
@@ -109,7 +115,7 @@ def n_outputs(ds) -> int:
 
 def _mlp_builder(cfg: ModelConfig, ds):
     if not getattr(ds, 'input_dims', None): raise TypeError(f"model kind 'mlp' needs a dataset with input_dims (vector inputs); {type(ds).__name__} has none")
-    mcfg = MLPModelConfig(hidden=cfg.hidden, latent=cfg.latent, n_layers=cfg.n_layers, fusion=cfg.fusion, fusion_hidden=cfg.fusion_hidden)
+    mcfg = MLPModelConfig(hidden=cfg.hidden, latent=cfg.latent, n_layers=cfg.n_layers, fusion=cfg.fusion, fusion_hidden=cfg.fusion_hidden, norm=cfg.norm)
     return build_mlp_model(mcfg, ds.input_dims, n_outputs(ds))
 
 register_model_builder('mlp', _mlp_builder)
@@ -159,30 +165,93 @@ def batch_getter(ds) -> Callable | None:
     return None
 
 class SeededItems(torch.utils.data.Dataset):
-    "Load item `i` of `ds` with python, numpy and torch RNGs seeded from `(seed, i)`, leaving the caller's RNG states untouched."
-    def __init__(self, ds, seed: int): self.ds, self.seed = ds, int(seed)
+    "Load item `i` of `ds` with python, numpy and torch RNGs seeded from `(seed, i)`, leaving the caller's RNG states untouched; a key `(seed, i)` brings its own seed."
+    def __init__(self, ds, seed: int = 0): self.ds, self.seed = ds, int(seed)
     def __len__(self): return len(self.ds)
-    def __getitem__(self, i):
-        s = (self.seed * 2_654_435_761 + int(i)) % 2**63
-        py, npst = random.getstate(), np.random.get_state()
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(s); random.seed(s); np.random.seed(s % 2**32)
-            try: return self.ds[i]
-            finally: random.setstate(py); np.random.set_state(npst)
+    def __getitem__(self, key):
+        seed, i = key if isinstance(key, tuple) else (self.seed, key)
+        s = (int(seed) * 2_654_435_761 + int(i)) % 2**63
+        if torch.utils.data.get_worker_info() is not None:  # a worker's RNGs serve only its items: no state to keep (~25 us an item, not ~280)
+            torch.default_generator.manual_seed(s); random.seed(s); np.random.seed(s % 2**32)
+            return self.ds[i]
+        py, npst, tst = random.getstate(), np.random.get_state(), torch.default_generator.get_state()
+        torch.default_generator.manual_seed(s); random.seed(s); np.random.seed(s % 2**32)  # the CPU generator only: GPU streams stay untouched
+        try: return self.ds[i]
+        finally: random.setstate(py); np.random.set_state(npst); torch.default_generator.set_state(tst)
+
+def _worker_init(worker_id: int):
+    "DataLoader workers ignore SIGINT/SIGTERM (sent to the whole process group): the main process finishes its step and saves first."
+    signal.signal(signal.SIGINT, signal.SIG_IGN); signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+def auto_workers(local_world: int = 1,  # training processes on this machine
+                ) -> int:
+    "`data.num_workers='auto'`: the CPUs this process may use, less one per training process, shared among the machine's training processes, at most 8."
+    try: n = len(os.sched_getaffinity(0))
+    except AttributeError: n = os.cpu_count() or 1
+    return max(0, min(8, (n - local_world) // max(local_world, 1)))
+
+def resolve_workers(n: int | str,  # `data.num_workers`: an int >= 0 or 'auto'
+                    world: int = 1,  # training processes (torchrun's LOCAL_WORLD_SIZE, when set, counts those of this machine)
+                   ) -> int:
+    "The number of DataLoader workers for `data.num_workers`."
+    if n == 'auto': return auto_workers(int(os.environ.get('LOCAL_WORLD_SIZE', world)))
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0: raise ValueError(f"num_workers must be an int >= 0 or 'auto', got {n!r}")
+    return n
+
+class _Plan:
+    "The batch sampler of a `BatchLoader`: the index batches of the current pass, each index paired with the pass's seed."
+    def __init__(self): self.batches, self.seed = [], 0
+    def __iter__(self): return iter([[(self.seed, i) for i in b] for b in self.batches])
+    def __len__(self): return len(self.batches)
+
+_LIVE = weakref.WeakSet()  # loaders with running workers
+
+@atexit.register  # registered after torch's and multiprocessing's exit hooks, so it runs before them
+def _close_live_loaders():
+    "Stop every loader's workers at interpreter exit: they ignore SIGTERM, so multiprocessing's exit hook could not stop them."
+    for ld in list(_LIVE): ld.close()
+
+class BatchLoader:
+    "Batches of a dataset from lists of indices: direct indexing for in-memory datasets, else one `DataLoader` (built on first use) whose workers persist across passes until `close`."
+    def __init__(self,
+                 ds,  # dataset
+                 num_workers: int = 0,  # worker processes (0: load in the main process)
+                 pin_memory: bool = False,  # page-locked batches (for asynchronous copies to a GPU)
+                 prefetch_factor: int = 2,  # batches each worker loads ahead
+                 persistent: bool = True,  # keep the workers between passes (False: one pass, e.g. `iter_batches`)
+                ):
+        self.ds, self.get, self.plan, self.dl = ds, batch_getter(ds), _Plan(), None
+        self.num_workers, self.pin_memory, self.prefetch_factor, self.persistent = num_workers, pin_memory, prefetch_factor, persistent
+    def _build(self):
+        w = self.num_workers
+        self.dl = torch.utils.data.DataLoader(SeededItems(self.ds), batch_sampler=self.plan, num_workers=w, pin_memory=self.pin_memory,
+                                              persistent_workers=self.persistent and w > 0, prefetch_factor=self.prefetch_factor if w else None,
+                                              worker_init_fn=_worker_init if w else None,
+                                              generator=torch.Generator().manual_seed(0))  # never draws from the global RNG
+        if w and self.persistent: _LIVE.add(self)
+    def __call__(self,
+                 batches: Sequence[torch.Tensor],  # index batches of this pass
+                 seed: int = 0,  # the pass's seed: item i is loaded with its RNGs seeded from (seed, i)
+                ) -> Iterable:
+        "An iterator of `(inputs, y)` batches."
+        if self.get is not None: return (self.get(idx) for idx in batches)
+        if self.dl is None: self._build()
+        self.plan.batches, self.plan.seed = [b.tolist() for b in batches], int(seed)
+        return iter(self.dl)
+    def close(self):
+        "Stop the workers now (a later call starts new ones)."
+        dl, self.dl = self.dl, None
+        _LIVE.discard(self)
+        it = getattr(dl, '_iterator', None)  # the persistent workers' iterator
+        if it is not None and hasattr(it, '_shutdown_workers'): it._shutdown_workers()
 
 def iter_batches(ds,  # dataset
                  batches: Sequence[torch.Tensor],  # index batches
-                 num_workers: int = 0,  # DataLoader workers (datasets that are not in memory)
+                 num_workers: int | str = 0,  # DataLoader workers (datasets that are not in memory); 'auto' as `data.num_workers`
                  seed: int = 0,  # the epoch's seed: item i is loaded with its RNGs seeded from (seed, i)
                 ) -> Iterable:
-    "Yield `(inputs, y)` batches: direct indexing for in-memory datasets, else a `DataLoader` over the given batches."
-    get = batch_getter(ds)
-    if get is not None:
-        for idx in batches: yield get(idx)
-        return
-    dl = torch.utils.data.DataLoader(SeededItems(ds, seed), batch_sampler=[b.tolist() for b in batches], num_workers=num_workers,
-                                     generator=torch.Generator().manual_seed(seed))  # never draws from the global RNG
-    yield from dl
+    "Yield `(inputs, y)` batches for one pass: direct indexing for in-memory datasets, else a `DataLoader` over the given batches."
+    yield from BatchLoader(ds, resolve_workers(num_workers), persistent=False)(batches, seed)
 
 # %% ../nbs/07_learner.ipynb #3178fdfd
 EVENTS = ('before_fit', 'before_epoch', 'before_batch', 'after_pred', 'after_loss', 'after_backward', 'after_step',
@@ -191,8 +260,14 @@ EVENTS = ('before_fit', 'before_epoch', 'before_batch', 'after_pred', 'after_los
 class CancelFitException(Exception):
     "Raised by a callback to stop training after the current epoch's bookkeeping."
 
-class NonFiniteLossError(RuntimeError):
+class NonFiniteLossError(RunStopped):
     "A loss term became NaN or Inf; the message names the step and the term."
+
+class NonFiniteStateError(NonFiniteLossError):
+    "Parameters or optimiser state became NaN or Inf (e.g. an overflowing step); nothing non-finite is ever written."
+
+class RunInterrupted(RunStopped):
+    "SIGINT or SIGTERM stopped the run after a step; `last.pt` holds that step and resuming continues exactly."
 
 class Callback:
     "Base class: define methods named after events; `learn` is set when the learner is built."
@@ -331,16 +406,38 @@ class GradSyncCB(Callback):
 
 # %% ../nbs/07_learner.ipynb #f6acc145
 class NonFiniteGuardCB(Callback):
-    "Stop with `NonFiniteLossError` naming the step and the loss term when the loss is NaN or Inf."
+    "Stop with `NonFiniteLossError` naming the first step and loss term that were NaN or Inf; flags stay on the device and are read every `train.log_every` steps, at each epoch end and before every checkpoint."
     order = -10
+    def __init__(self): self.names, self.first, self.vals, self.where = None, None, None, {}
     def after_loss(self):
         l = self.learn
-        if bool(torch.isfinite(l.loss)): return
-        bad = [k for k, v in l.terms.items() if not bool(torch.isfinite(v.detach()).all())] or ['loss']
+        names = ['loss'] + list(l.terms)
+        if names != self.names:  # the first step, or a method whose terms changed: settle the old flags first
+            self.check(); self.names = names
+            self.first, self.vals = None, None
+        v = torch.stack([l.loss.detach().float()] + [t.detach().float().mean() for t in l.terms.values()])
+        if self.first is None: self.first, self.vals = torch.full_like(v, -1, dtype=torch.long), torch.zeros_like(v)
+        new = ~torch.isfinite(v) & (self.first < 0)  # on the device: no host sync
+        self.first, self.vals = torch.where(new, l.step, self.first), torch.where(new, v, self.vals)
+        self.where[l.step] = (l.epoch, l.iter)
+    def after_step(self):
+        if self.learn.step % self.learn.train_cfg.log_every == 0: self.check()
+    def before_validate(self): self.check()
+    def check(self):
+        "Read the flags (one host sync); raise for the first non-finite step."
+        if self.first is None: return
+        both, n = torch.cat([self.first.double(), self.vals.double()]).tolist(), len(self.names)
+        first, vals = both[:n], both[n:]
+        where, self.where = self.where, {}
+        bad = [i for i, s in enumerate(first) if s >= 0]
+        if not bad: return
+        step = int(min(first[i] for i in bad))
+        terms = [i for i in bad if first[i] == step and i > 0] or [0]  # the terms of that step, else the total
+        l = self.learn
+        epoch, batch = where.get(step, (l.epoch, l.iter))
         ck = f"; the last good checkpoint is {l.last_checkpoint} (step {l.last_checkpoint_step})" if l.last_checkpoint else ''
-        raise NonFiniteLossError(f"non-finite loss at step {l.step} (epoch {l.epoch}, batch {l.iter}): term(s) "
-                                 + ', '.join(f"{k!r} = {float(l.terms.get(k, l.loss).detach().float().mean())}" for k in bad)
-                                 + f"; training stopped{ck}")
+        raise NonFiniteLossError(f"non-finite loss at step {step} (epoch {epoch}, batch {batch}): term(s) "
+                                 + ', '.join(f"{self.names[i]!r} = {vals[i]}" for i in terms) + f"; training stopped{ck}")
 
 class ClipGradCB(Callback):
     "Clip the global gradient norm of the trainable parameters."
@@ -389,9 +486,12 @@ class LoggerCB(Callback):
         if self.learn.rank: return
         self.dir.mkdir(parents=True, exist_ok=True)
         for p, n in zip(self.paths, self.offsets or (0, 0)):
-            if not self.resumed: p.write_text('')
-            elif p.exists():
-                with open(p, 'r+b') as f: f.truncate(n)
+            if not self.resumed: p.write_text(''); continue
+            size = p.stat().st_size if p.exists() else 0
+            if size < n:  # never extend (truncate would pad with NUL bytes): the log lost records the checkpoint counts
+                raise ValueError(f"{str(p)!r} holds {size} bytes but the checkpoint recorded {n}: it was truncated or replaced "
+                                 f"after the checkpoint was written; restore it, or start a new run")
+            with open(p, 'r+b') as f: f.truncate(n); f.flush(); os.fsync(f.fileno())
         self.learn.log = self.log
     def log(self, rec: dict): self.buf.append(json.dumps(rec))
     def after_epoch(self):
@@ -404,11 +504,10 @@ class LoggerCB(Callback):
     def flush(self):
         if self.learn.rank: self.buf.clear(); self.csv_buf.clear(); return
         jp, cp = self.paths
-        if self.buf:
-            with open(jp, 'a') as f: f.write('\n'.join(self.buf) + '\n')
+        if self.buf: durable_append(jp, '\n'.join(self.buf) + '\n')  # fsynced: a later checkpoint never counts lost bytes
         if self.csv_buf:
             new = not cp.exists() or cp.stat().st_size == 0
-            with open(cp, 'a') as f: f.write((','.join(self.columns) + '\n' if new else '') + '\n'.join(self.csv_buf) + '\n')
+            durable_append(cp, (','.join(self.columns) + '\n' if new else '') + '\n'.join(self.csv_buf) + '\n')
         self.buf.clear(); self.csv_buf.clear()
     def state_dict(self):
         self.flush()
@@ -426,13 +525,19 @@ class ProgressCB(Callback):
             from tqdm.auto import tqdm
             self.bar = tqdm(total=self.learn.n_iter, initial=self.learn.iter, desc=f'epoch {self.learn.epoch}', leave=False)
     def after_batch(self):
-        if self.bar is not None: self.bar.update(1)
+        if self.bar is None: return
+        self.bar.update(1)
+        t = time.perf_counter()
+        if t - getattr(self, 'shown', 0.0) >= 1.0:  # host clocks only: no device sync
+            self.shown = t; r = self.learn.throughput()
+            self.bar.set_postfix_str(f"{r['samples_per_s']:.0f} samples/s, data {r['data_wait']:.0%}", refresh=False)
     def after_epoch(self):
         if self.bar is not None: self.bar.close(); self.bar = None
         if self.learn.rank: return
         r = self.learn.epoch_record
+        speed = [f"{r['samples_per_s']:.0f} samples/s, data {r['data_wait']:.0%}"] if 'samples_per_s' in r else []
         print(' '.join([f"epoch {r['epoch']}", f"step {r['step']}"] + [f"{k} {v:.4f}" for k, v in r.items()
-                        if k in ('train_loss', 'val_loss', 'val_acc', 'val_f1', 'val_mae', 'val_corr')] + [f"({r['time']:.1f}s)"]), flush=True)
+                        if k in ('train_loss', 'val_loss', 'val_acc', 'val_f1', 'val_mae', 'val_corr')] + [f"({r['time']:.1f}s;"] + speed) + ')', flush=True)
     def after_fit(self):
         if self.bar is not None: self.bar.close(); self.bar = None
 
@@ -492,7 +597,7 @@ class EarlyStoppingCB(Callback):
     def load_state_dict(self, sd): self.best, self.wait = sd['best'], sd['wait']
 
 class CheckpointCB(Callback):
-    "Atomic last.pt (every N steps and each epoch end) and best.pt (on improvement of the monitor)."
+    "Atomic last.pt (every N steps and each epoch end) and best.pt (on improvement of the monitor), best.pt first."
     order = 100
     def __init__(self, out_dir, monitor: str, every_steps: int = 0):
         self.dir, self.monitor, self.every, self.best, self.best_epoch = Path(out_dir), monitor, every_steps, None, None
@@ -502,8 +607,11 @@ class CheckpointCB(Callback):
         v = self.learn.epoch_record.get(self.monitor)
         is_best = v is not None and improved(v, self.best, self.monitor)
         if is_best: self.best, self.best_epoch = v, self.learn.epoch - 1
-        st = self.learn.save_checkpoint(self.dir / 'last.pt')
+        st = check_finite_state(self.learn.state_dict(), self.learn)  # nothing non-finite is ever written
+        # best.pt before last.pt: last.pt is the record that the improvement is saved. A crash between the two
+        # resumes from the previous last.pt, re-trains the epoch and writes the same best.pt again.
         if is_best and not self.learn.rank: atomic_save(st, self.dir / 'best.pt')
+        self.learn.save_checkpoint(self.dir / 'last.pt', st)
     def state_dict(self): return {'best': self.best, 'best_epoch': self.best_epoch}
     def load_state_dict(self, sd): self.best, self.best_epoch = sd['best'], sd['best_epoch']
 
@@ -514,6 +622,16 @@ def use_deterministic() -> None:
     torch.use_deterministic_algorithms(True)
     torch.backends.cudnn.benchmark = False
     torch.backends.cudnn.deterministic = True
+
+def apply_speed_settings(cfg: TrainConfig,  # `cudnn_benchmark`, `tf32`, `deterministic`
+                         device: torch.device,  # where training runs (nothing changes off CUDA)
+                        ) -> None:
+    "Process-wide CUDA speed settings: cuDNN autotuning (never with `train.deterministic`) and TF32 for float32 products."
+    if device.type != 'cuda': return
+    torch.backends.cudnn.benchmark = cfg.cudnn_benchmark and not cfg.deterministic
+    prec = 'tf32' if cfg.tf32 else 'ieee'
+    if hasattr(torch.backends.cuda.matmul, 'fp32_precision'): torch.backends.cuda.matmul.fp32_precision = torch.backends.cudnn.conv.fp32_precision = prec
+    else: torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = cfg.tf32  # torch before 2.9
 
 # %% ../nbs/07_learner.ipynb #20414833
 CHECKPOINT_FORMAT, CHECKPOINT_VERSION = 'mcr_nb.learner', 1
@@ -571,7 +689,17 @@ class Learner:
         if self.train_cfg.deterministic: use_deterministic()
         self.device = get_device(self.train_cfg.device)
         if self.device.type == 'cuda' and self.world > 1 and self.train_cfg.device == 'auto': self.device = torch.device('cuda', torch.cuda.current_device())
+        apply_speed_settings(self.train_cfg, self.device)
         self.model, self.train_ds, self.val_ds, self.seed, self.run_cfg = model.to(self.device), train_ds, val_ds, seed, run_cfg
+        if self.train_cfg.channels_last: model.to(memory_format=torch.channels_last)  # 4-D (conv) weights; inputs follow in `to_device`
+        k = self.train_cfg.grad_accum_steps
+        if self.data_cfg.batch_size % (self.world * k):
+            raise ValueError(f"data.batch_size={self.data_cfg.batch_size} must be divisible by the number of processes ({self.world}) "
+                             f"times train.grad_accum_steps ({k})")
+        self.workers = resolve_workers(self.data_cfg.num_workers, self.world)
+        self.pin = self.data_cfg.pin_memory and self.device.type == 'cuda'
+        self.loader, self._eval_loaders = BatchLoader(train_ds, self.workers, self.pin, self.data_cfg.prefetch_factor), []
+        self.data_time = self.n_samples = 0
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self.method = method or Method(JointParams(), model, train_ds.n_classes)
         self.method.learn = self
@@ -583,16 +711,36 @@ class Learner:
         self.epoch = self.iter = self.step = 0
         self.n_iter, self.stop_reason, self.epoch_record, self.val_metrics = 0, None, {}, {}
         self.last_checkpoint = self.last_checkpoint_step = None
+        self.stop_signal = None  # set by the SIGINT/SIGTERM handler of `stop_on_signals`; checked after every step
         self.autocast, self.log = contextlib.nullcontext, lambda rec: None
         cbs = (default_callbacks(self.train_cfg, self.out_dir, self.device, self.world, val_ds is not None) if default_cbs else []) + self.method.callbacks() + list(cbs)
         self.cbs = sorted(cbs, key=lambda c: c.order)
         for cb in self.cbs: cb.learn = self
         self._handlers = {e: [getattr(cb, e) for cb in self.cbs if hasattr(cb, e)] for e in EVENTS}
+        if self.train_cfg.compile: model.compile()  # in place: parameter names (and checkpoints) are unchanged
 
     def __call__(self, event: str):
         for h in self._handlers[event]: h()
 
-    def to_device(self, xb): return {m: x.to(self.device, non_blocking=True) for m, x in xb.items()}
+    def to_device(self, xb):
+        xb = {m: x.to(self.device, non_blocking=True) for m, x in xb.items()}
+        if self.train_cfg.channels_last: xb = {m: x.contiguous(memory_format=torch.channels_last) if x.ndim == 4 else x for m, x in xb.items()}
+        return xb
+    def eval_loader(self, ds) -> BatchLoader:
+        "The run's loader for an evaluation split (built on first use, with the training loader's workers)."
+        for d, ld in self._eval_loaders:
+            if d is ds: return ld
+        ld = BatchLoader(ds, self.workers, self.pin, self.data_cfg.prefetch_factor)
+        self._eval_loaders.append((ds, ld)); return ld
+    def close(self):
+        "Stop the loaders' worker processes."
+        self.loader.close()
+        for _, ld in self._eval_loaders: ld.close()
+        self._eval_loaders = []
+    def throughput(self) -> dict:
+        "Samples per second of the current epoch's training so far, and the share of that time spent waiting for batches."
+        dt = max(time.perf_counter() - self.epoch_t0, 1e-9)
+        return {'samples_per_s': self.n_samples / dt, 'data_wait': self.data_time / dt}
     def all_reduce_mean(self, t: torch.Tensor) -> torch.Tensor:
         "Mean of `t` over processes (returns `t` itself with one process)."
         if self.world == 1: return t
@@ -638,6 +786,7 @@ def evaluate(model: nn.Module,  # the model
              reduce: Callable | None = None,  # sums the count vector across processes (None: no reduction)
              autocast: Callable = contextlib.nullcontext,  # autocast context for the forward pass
              gather: Callable | None = None,  # concatenates a CPU tensor across processes (None: this shard only)
+             loader: BatchLoader | None = None,  # the run's loader for `ds` (None: one pass in the main process)
             ) -> dict:
     "Loss, accuracy and F1 of the method's prediction and of every unimodal head (regression: also MAE, correlation, Acc-7), on a dataset."
     method = method or Method(JointParams(), model, ds.n_classes)
@@ -645,8 +794,8 @@ def evaluate(model: nn.Module,  # the model
     model.eval(); sums, names, kept, ys = None, None, {}, []
     try:
         idx = torch.arange(rank, len(ds), world)
-        for xb, yb in iter_batches(ds, list(idx.split(batch_size))):
-            xb, yb = {m: x.to(device) for m, x in xb.items()}, yb.to(device)
+        for xb, yb in (loader or BatchLoader(ds, persistent=False))(list(idx.split(batch_size))):
+            xb, yb = {m: x.to(device, non_blocking=True) for m, x in xb.items()}, yb.to(device, non_blocking=True)
             with autocast(): out = method.forward(xb)
             preds = {'': method.predict(out), **{f'_{m}': l for m, l in out.unimodal_logits.items()}}
             if names is None: names = list(preds)
@@ -669,6 +818,10 @@ def evaluate(model: nn.Module,  # the model
     return res
 
 # %% ../nbs/07_learner.ipynb #ac2f9807
+# wall-clock measurements in the epoch records of metrics.jsonl / metrics.csv: they differ from run to run (and between
+# a resumed and an uninterrupted run); every other logged value is reproducible, and summary.json holds none of them
+VOLATILE_KEYS = ('time', 'samples_per_s', 'data_wait', 'peak_mem_mb')
+
 def _fit(self: Learner, epochs: int | None = None):
     "Train until `epochs` (default `train.epochs`), `train.max_steps` or a stop request."
     self.n_epochs = self.train_cfg.epochs if epochs is None else epochs
@@ -676,40 +829,60 @@ def _fit(self: Learner, epochs: int | None = None):
     try:
         self('before_fit')
         while self.epoch < self.n_epochs and self.stop_reason is None and not self._max_steps_done():
+            self._check_signal()
             self._one_epoch()
     except CancelFitException: pass
+    finally: self.close()  # the workers live for one `fit` (every epoch); a later `validate` starts its loader again
     self('after_fit')
     return self
 
 def _max_steps_done(self): return self.train_cfg.max_steps is not None and self.step >= self.train_cfg.max_steps
 
+def _timed(self: Learner, it: Iterable) -> Iterable:
+    "Yield from `it`, adding the time spent waiting for each item to `self.data_time` and the global samples to `self.n_samples`."
+    it = iter(it)
+    while True:
+        t = time.perf_counter()
+        try: b = next(it)
+        except StopIteration: return
+        self.data_time += time.perf_counter() - t
+        self.n_samples += len(b[1]) * self.world
+        yield b
+
 def _one_epoch(self: Learner):
-    self.model.train(); self.epoch_t0 = time.time()
+    self.model.train(); self.epoch_t0, t_wall = time.perf_counter(), time.time()
+    self.data_time = self.n_samples = 0
+    if self.device.type == 'cuda': torch.cuda.reset_peak_memory_stats(self.device)
     batches = self.sampler(self.epoch)
     self.n_iter = len(batches)
     self('before_epoch')
-    for i, (self.xb, self.yb) in enumerate(iter_batches(self.train_ds, batches[self.iter:], self.data_cfg.num_workers,
-                                                         self.seed * 1_000_003 + self.epoch), start=self.iter):
+    for i, (self.xb, self.yb) in enumerate(self._timed(self.loader(batches[self.iter:], self.seed * 1_000_003 + self.epoch)), start=self.iter):
         self.iter = i  # the batch's index in the epoch; after the optimiser step: the number of batches done
         self._one_batch()
+        self._check_signal()
         if self._max_steps_done(): break
+    speed = self.throughput()
+    speed = {'samples_per_s': round(speed['samples_per_s'], 1), 'data_wait': round(speed['data_wait'], 4)}
+    if self.device.type == 'cuda': speed['peak_mem_mb'] = round(torch.cuda.max_memory_allocated(self.device) / 2**20, 1)
     self('before_validate')
     self.val_metrics = {f'val_{k}': v for k, v in self.validate().items()} if self.val_ds is not None else {}
     self('after_validate')
     self.epoch, self.iter = self.epoch + 1, 0
     tm = next((c for c in self.cbs if isinstance(c, TrainMetricsCB)), None)
     self.epoch_record = {'kind': 'epoch', 'epoch': self.epoch - 1, 'step': self.step, 'lr': self.lr,
-                         **(tm.epoch_means() if tm else {}), **self.val_metrics, 'time': time.time() - self.epoch_t0}
+                         **(tm.epoch_means() if tm else {}), **self.val_metrics, 'time': time.time() - t_wall, **speed}
     self('after_epoch')
 
 def _one_batch(self: Learner):
     self('before_batch')
-    with self.autocast():
-        self.out = self.method.forward(self.xb); self('after_pred')
-        self.loss, self.terms = self.method.loss(self.out, self.yb)
-    self('after_loss')
-    self.opt.zero_grad(set_to_none=True)
-    self.loss.backward()
+    if self.train_cfg.grad_accum_steps == 1:
+        with self.autocast():
+            self.out = self.method.forward(self.xb); self('after_pred')
+            self.loss, self.terms = self.method.loss(self.out, self.yb)
+        self('after_loss')
+        self.opt.zero_grad(set_to_none=True)
+        self.loss.backward()
+    else: self._accumulate()
     self('after_backward')
     f = lr_factor(self.step, self.train_cfg)
     for g in self.opt.param_groups: g['lr'] = g['initial_lr'] * f
@@ -717,13 +890,56 @@ def _one_batch(self: Learner):
     self.step, self.iter = self.step + 1, self.iter + 1
     self('after_step'); self('after_batch')
 
+def _accumulate(self: Learner):
+    "Forward and backward over `train.grad_accum_steps` micro-batches, each loss weighted by its share of the batch: the gradient of the batch mean."
+    xb, yb, n = self.xb, self.yb, len(self.yb)
+    self.opt.zero_grad(set_to_none=True)
+    k = self.train_cfg.grad_accum_steps
+    bounds = [j * n // k for j in range(k + 1)]  # equal micro-batches (sizes differ by at most one)
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        if hi == lo: continue
+        self.xb, self.yb = {m: x[lo:hi] for m, x in xb.items()}, yb[lo:hi]  # callbacks see the micro-batch
+        with self.autocast():
+            self.out = self.method.forward(self.xb); self('after_pred')
+            self.loss, self.terms = self.method.loss(self.out, self.yb)
+        self('after_loss')
+        (self.loss * ((hi - lo) / n)).backward()
+    self.xb, self.yb = xb, yb
+
 def _validate(self: Learner, ds=None) -> dict:
-    "Scores on `ds` (default: the validation split), sharded across processes."
-    return evaluate(self.model, ds if ds is not None else self.val_ds, self.method, self.data_cfg.eval_batch_size, self.device,
+    "Scores on `ds` (default: the validation split), sharded across processes, loaded by the run's loader for that split."
+    ds = ds if ds is not None else self.val_ds
+    return evaluate(self.model, ds, self.method, self.data_cfg.eval_batch_size, self.device,
                     self.rank, self.world, self.all_reduce_sum if self.world > 1 else None, self.autocast,
-                    self.all_gather_cat if self.world > 1 else None)
+                    self.all_gather_cat if self.world > 1 else None, self.eval_loader(ds))
+
+def _check_signal(self: Learner):
+    "After SIGINT/SIGTERM: write last.pt at this step boundary (unless it holds this step already), then stop."
+    if self.stop_signal is None: return
+    saved = ''
+    if self.out_dir is not None:
+        if self.last_checkpoint is None or self.last_checkpoint_step != self.step: self.save_checkpoint(self.out_dir / 'last.pt')
+        saved = f"; saved {self.out_dir / 'last.pt'}; continue with: mcr_train --resume {self.out_dir}"
+    raise RunInterrupted(f"stopped by {signal.Signals(self.stop_signal).name} after step {self.step} "
+                         f"(epoch {self.epoch}, batch {self.iter}){saved}")
+
+@contextlib.contextmanager
+def stop_on_signals(learn: Learner,  # the learner to stop
+                    signals: Sequence[int] = (signal.SIGINT, signal.SIGTERM),
+                   ):
+    "While training: SIGINT/SIGTERM make `learn` stop after its current step and save; a second one aborts at once."
+    if threading.current_thread() is not threading.main_thread(): yield learn; return
+    def handler(signum, frame):
+        if learn.stop_signal is not None: raise KeyboardInterrupt  # asked twice: stop now, without saving
+        learn.stop_signal = signum
+    old = {s: signal.signal(s, handler) for s in signals}
+    try: yield learn
+    finally:
+        for s, h in old.items(): signal.signal(s, h)
 
 Learner.fit, Learner._max_steps_done, Learner._one_epoch, Learner._one_batch, Learner.validate = _fit, _max_steps_done, _one_epoch, _one_batch, _validate
+Learner._timed, Learner._accumulate = _timed, _accumulate
+Learner._check_signal = _check_signal
 
 # %% ../nbs/07_learner.ipynb #daa0fbb2
 def _cb_key(cbs):
@@ -747,9 +963,32 @@ def _state_dict(self: Learner) -> dict:
             'callbacks': {k: cb.state_dict() for k, cb in zip(_cb_key(self.cbs), self.cbs)},
             'rng': rngs, 'world': self.world, 'config': config_to_dict(self.run_cfg) if self.run_cfg is not None else None}
 
-def _save_checkpoint(self: Learner, path) -> dict:
-    "Write `state_dict()` atomically to `path` (rank 0); return the state."
-    st = self.state_dict()
+def _state_tensors(st: dict):
+    "(name, floating tensor) for the weights and optimiser state of a checkpoint."
+    for part in ('model', 'method_module'):
+        for k, v in st[part].items(): yield f'{part}.{k}', v
+    for i, s in st['opt'].get('state', {}).items():
+        for k, v in s.items(): yield f'opt.state[{i}].{k}', v
+
+def check_finite_state(st: dict,  # a state from `Learner.state_dict`
+                       learn: Learner | None = None,  # for the step and the last finite checkpoint in the message
+                      ) -> dict:
+    "Raise `NonFiniteStateError` naming the tensors if any weight or optimiser tensor holds NaN/Inf (one host sync)."
+    ts = [(k, v) for k, v in _state_tensors(st) if isinstance(v, torch.Tensor) and v.is_floating_point()]
+    if not ts or bool(torch.stack([torch.isfinite(v).all() for _, v in ts]).all()): return st
+    bad = [k for k, v in ts if not bool(torch.isfinite(v).all())]
+    where = f" after step {learn.step} (epoch {learn.epoch}, batch {learn.iter})" if learn is not None else ''
+    last = (f"; the last finite checkpoint is {learn.last_checkpoint} (step {learn.last_checkpoint_step})"
+            if learn is not None and learn.last_checkpoint else '; no checkpoint was written')
+    raise NonFiniteStateError(f"non-finite weights{where}: {len(bad)} tensor(s) hold NaN/Inf ({', '.join(bad[:4])}{', ...' if len(bad) > 4 else ''}); "
+                              f"training stopped without writing them (lower train.lr or set train.clip_grad){last}")
+
+def _save_checkpoint(self: Learner, path, st: dict | None = None) -> dict:
+    "Write `state_dict()` (or `st`) atomically to `path` (rank 0) after checking it is finite; return the state."
+    for cb in self.cbs:
+        if isinstance(cb, NonFiniteGuardCB): cb.check()  # a NaN loss since the last read is reported as such, naming its step
+    st = self.state_dict() if st is None else st
+    check_finite_state(st, self)
     if not self.rank: atomic_save(st, path)
     self.last_checkpoint, self.last_checkpoint_step = Path(path), self.step
     return st
@@ -780,10 +1019,11 @@ def unimodal_stages(cfg: RunConfig,  # the multimodal run
                     modalities: Sequence[str],  # the dataset's modalities
                     epochs: int | None,  # epochs of each unimodal run (None: cfg.train.epochs)
                    ) -> list:
-    "One `unimodal` sub-run per modality: same data, model, training settings and seed."
-    tr = dataclasses.replace(cfg.train, epochs=epochs if epochs is not None else cfg.train.epochs)
-    return [(f'unimodal_{m}', dataclasses.replace(cfg, method='unimodal', method_params={'modality': m}, train=tr, method_defaults={}))
-            for m in modalities]
+    "One `unimodal` sub-run per modality: same data, model and seed; the config's `unimodal` training settings (`method_overrides`)."
+    from mcr_nb.config import apply_overrides
+    base = apply_overrides(cfg, ['method=unimodal'])  # applies method_overrides['unimodal'] (e.g. the authors' unimodal lr and patience)
+    tr = dataclasses.replace(base.train, epochs=epochs if epochs is not None else base.train.epochs)
+    return [(f'unimodal_{m}', dataclasses.replace(base, method_params={'modality': m}, train=tr, method_defaults={})) for m in modalities]
 
 def init_from_unimodal(model: nn.Module,  # the multimodal model to fill (a `MultimodalModel`)
                        ckpts: Mapping[str, str | Path],  # modality -> learner checkpoint, or a run folder (its best.pt)
@@ -833,25 +1073,51 @@ def _load(self: Learner, path, restore_rng: bool = True) -> Learner:
 Learner.load = _load
 
 # %% ../nbs/07_learner.ipynb #9873bdbc
-def _check_out_dir(cfg: RunConfig, out_dir: Path, resume: bool) -> RunConfig:
-    "The config to run: `cfg`, checked against the one saved in `out_dir` when resuming."
+def _refuse(out_dir: Path, what: str):
+    raise ConfigError(f"cannot resume {str(out_dir)!r}: {what}")
+
+def _resume_config(cfg: RunConfig | None, out_dir: Path, overrides: Sequence[str], rank: int) -> RunConfig:
+    "The config of a resumed run: config.yaml, checked against its fingerprint, the checkpoint's copy and `cfg`; safe `overrides` applied."
     saved_p = out_dir / 'config.yaml'
-    if resume:
-        if not saved_p.is_file(): raise FileNotFoundError(f"cannot resume: {str(saved_p)!r} does not exist (is {str(out_dir)!r} a run folder?)")
-        saved = load_config(saved_p)
-        if cfg is None: return saved
-        a, b = config_to_dict(cfg), config_to_dict(saved)
-        diff = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
-        if diff: raise ValueError(f"cannot resume {str(out_dir)!r} with a different config (differs in {diff}); resume with its saved config.yaml")
-        return cfg
+    if not saved_p.is_file(): raise FileNotFoundError(f"cannot resume: {str(saved_p)!r} does not exist (is {str(out_dir)!r} a run folder?)")
+    saved, fp, notes = read_run_config(saved_p, verify=False)
+    last = out_dir / 'last.pt'
+    ck_cfg = check_checkpoint(load_checkpoint(last), last).get('config') if last.is_file() else None
+    if config_fingerprint(saved) != fp:  # edited by hand after the run started
+        diff = config_diff(ck_cfg, saved) if ck_cfg is not None else None
+        if diff: _refuse(out_dir, f"config.yaml was edited after the run started: {format_diff(diff)}; restore it "
+                                  f"(safe fields change with --set on resume: {', '.join(RESUME_SAFE)}) or start a new run")
+        if diff is None: _refuse(out_dir, "config.yaml was edited after the run started (it no longer matches its recorded "
+                                          "fingerprint) and no checkpoint exists yet to list the changes; restore it or start a new run")
+    elif ck_cfg is not None:
+        diff = [d for d in config_diff(ck_cfg, saved) if d[0] not in RESUME_SAFE]
+        if diff: _refuse(out_dir, f"config.yaml differs from the checkpoint's config: {format_diff(diff)}")
+    if cfg is not None:
+        diff = config_diff(saved, cfg)
+        if diff: _refuse(out_dir, f"with a different config: {format_diff(diff)}; resume with its saved config.yaml "
+                                  f"(safe fields change with overrides: {', '.join(RESUME_SAFE)})")
+    if not overrides: return saved
+    keys = [str(o).split('=', 1)[0].strip() for o in overrides]
+    unsafe = [k for k in keys if k not in RESUME_SAFE]
+    if unsafe: raise ConfigError(f"--set on resume may change only {', '.join(RESUME_SAFE)}; got {', '.join(unsafe)} "
+                                 f"(other fields would make the resumed run differ from what was trained; start a new run)")
+    new = apply_overrides(saved, overrides)
+    diff = config_diff(saved, new)
+    if diff and not rank:  # the summary goes first: a crash in between leaves the old config and an unfinished run
+        (out_dir / 'summary.json').unlink(missing_ok=True)
+        save_config(new, saved_p, notes + [f"changed on resume: {format_diff(diff)}"])
+    return new
+
+def _check_new_run(cfg: RunConfig | None, out_dir: Path, rank: int = 0) -> RunConfig:
     if cfg is None: raise ValueError("fit_run needs a RunConfig (or resume=True to use the folder's saved config)")
-    done = [p.name for p in (out_dir / 'last.pt', out_dir / 'summary.json') if p.exists()]
+    if rank: return cfg  # rank 0 checks the folder (and may already have written config.yaml)
+    done = [p.name for p in (out_dir / 'config.yaml', out_dir / 'last.pt', out_dir / 'summary.json') if p.exists()]
     if done: raise FileExistsError(f"{str(out_dir)!r} already holds a run ({', '.join(done)}); pass resume=True or choose another folder")
     return cfg
 
 def _write_json(obj, path):
-    "Write JSON atomically (temporary file + rename)."
-    tmp = Path(path).with_suffix('.json.tmp'); tmp.write_text(json.dumps(obj, indent=1)); os.replace(tmp, path)
+    "Write JSON atomically (temporary file, fsync, rename)."
+    atomic_write(path, lambda f: f.write(json.dumps(obj, indent=1)), binary=False)
 
 # %% ../nbs/07_learner.ipynb #d2f1a93c
 def _train_stages(cfg: RunConfig, method_cls: type, out_dir: Path, modalities: Sequence[str]) -> dict:
@@ -879,32 +1145,53 @@ def fit_run(cfg: RunConfig | None,  # the run (None with resume=True: the folder
             out_dir: str | Path,  # the run folder
             resume: bool = False,  # continue from out_dir/last.pt when it exists
             cbs: Sequence[Callback] = (),  # extra callbacks for the main run (not its stages)
+            overrides: Sequence[str] = (),  # with resume: 'key=value' changes of the fields in `RESUME_SAFE`, recorded in config.yaml
            ) -> dict:
     "Train one run end to end and write its folder; return the summary (validation and test scores)."
     out_dir, t0 = Path(out_dir), time.time()
-    cfg = _check_out_dir(cfg, out_dir, resume)
-    if cfg.train.tensorboard: tensorboard_writer_class()  # fail before any training (stages included) when it is missing
     rank, world = init_distributed()
-    method_cls = get_method_class(cfg.method)
-    train_ds, val_ds = build_data(cfg.data, 'train', cfg.fold), build_data(cfg.data, 'val', cfg.fold)
-    stage_dirs = _train_stages(cfg, method_cls, out_dir, train_ds.modalities)
-    seed_everything(cfg.seed)
-    model = build_model(cfg.model, train_ds)
-    method = method_cls(method_params(cfg), model, train_ds.n_classes)
-    method.setup(stage_dirs)
-    learn = Learner(model, train_ds, val_ds, method, cfg.train, cfg.data, cfg.seed, out_dir, cbs, cfg)
-    if not rank: save_config(cfg, out_dir / 'config.yaml')
-    if resume and (out_dir / 'last.pt').is_file(): learn.load(out_dir / 'last.pt')
-    learn.fit(method.train_epochs(cfg.train))
-    ck = next(c for c in learn.cbs if isinstance(c, CheckpointCB))
-    if ck.best_epoch is None:  # no validation improvement recorded (e.g. no training epochs): the final state is the best
-        st = learn.save_checkpoint(out_dir / 'last.pt')
-        if not rank: atomic_save(st, out_dir / 'best.pt')
-    if world > 1: dist.barrier()  # rank 0 has written best.pt
-    summary = _summary(learn, cfg, out_dir, build_data(cfg.data, 'test', cfg.fold), t0)
-    if not rank: _write_json(summary, out_dir / 'summary.json')
-    if world > 1: dist.barrier()
-    return summary
+    created = not out_dir.exists()
+    lock = RunLock(out_dir) if not rank else None  # one process per run folder (rank 0 holds it for the group)
+    try:
+        cfg = _resume_config(cfg, out_dir, overrides, rank) if resume else _check_new_run(cfg, out_dir, rank)
+        if resume and (out_dir / 'summary.json').is_file():  # finished: report it, change nothing
+            if lock is not None: lock.release()
+            return json.loads((out_dir / 'summary.json').read_text())
+        get_device(cfg.train.device)  # e.g. train.device='cuda' without a GPU: an error before anything is written
+        if cfg.train.threads is not None: torch.set_num_threads(cfg.train.threads)  # before any data is built: features and training use the run's threads
+        if cfg.train.tensorboard: tensorboard_writer_class()  # fail before any training (stages included) when it is missing
+        method_cls = get_method_class(cfg.method)
+        train_ds, val_ds = build_data(cfg.data, 'train', cfg.fold), build_data(cfg.data, 'val', cfg.fold)
+        if not rank and not (out_dir / 'config.yaml').is_file(): save_config(cfg, out_dir / 'config.yaml')  # the first durable write
+    except BaseException:
+        if lock is not None: lock.release()
+        if created and lock is not None and not (out_dir / 'config.yaml').exists():  # nothing written: leave no empty folder
+            (out_dir / '.lock').unlink(missing_ok=True)
+            with contextlib.suppress(OSError): out_dir.rmdir()
+        raise
+    learn = None
+    try:
+        stage_dirs = _train_stages(cfg, method_cls, out_dir, train_ds.modalities)
+        seed_everything(cfg.seed)
+        model = build_model(cfg.model, train_ds)
+        method = method_cls(method_params(cfg), model, train_ds.n_classes)
+        method.setup(stage_dirs)
+        learn = Learner(model, train_ds, val_ds, method, cfg.train, cfg.data, cfg.seed, out_dir, cbs, cfg)
+        if resume and (out_dir / 'last.pt').is_file(): learn.load(out_dir / 'last.pt')
+        with stop_on_signals(learn): learn.fit(method.train_epochs(cfg.train))
+        ck = next(c for c in learn.cbs if isinstance(c, CheckpointCB))
+        if ck.best_epoch is None:  # no validation improvement recorded (e.g. no training epochs): the final state is the best
+            st = check_finite_state(learn.state_dict(), learn)
+            if not rank: atomic_save(st, out_dir / 'best.pt')
+            learn.save_checkpoint(out_dir / 'last.pt', st)
+        if world > 1: dist.barrier()  # rank 0 has written best.pt
+        summary = _summary(learn, cfg, out_dir, build_data(cfg.data, 'test', cfg.fold), t0)
+        if not rank: _write_json(summary, out_dir / 'summary.json')
+        if world > 1: dist.barrier()
+        return summary
+    finally:
+        if learn is not None: learn.close()
+        if lock is not None: lock.release()
 
 # %% ../nbs/07_learner.ipynb #9643931a
 def evaluate_run(out_dir: str | Path,  # a run folder written by `fit_run`
@@ -913,11 +1200,18 @@ def evaluate_run(out_dir: str | Path,  # a run folder written by `fit_run`
                 ) -> dict:
     "Score a saved run's checkpoint on one split: the metrics of `evaluate` for the method's prediction and each head."
     out_dir = Path(out_dir)
-    cfg = load_config(out_dir / 'config.yaml') if (out_dir / 'config.yaml').is_file() else None
-    if cfg is None: raise FileNotFoundError(f"{str(out_dir)!r} is not a run folder: expected config.yaml, best.pt, last.pt")
+    if not (out_dir / 'config.yaml').is_file(): raise FileNotFoundError(f"{str(out_dir)!r} is not a run folder: expected config.yaml, best.pt, last.pt")
+    cfg = read_run_config(out_dir / 'config.yaml')[0]
     path = out_dir / f"{check_choice(checkpoint, ('best', 'last'), 'checkpoint')}.pt"
+    if not path.is_file():
+        other = 'last' if checkpoint == 'best' else 'best'
+        raise FileNotFoundError(f"{str(out_dir)!r} has no {path.name} yet" + (f"; evaluate {other}.pt with checkpoint={other!r} (mcr_train --eval DIR --checkpoint {other})" if (out_dir / f'{other}.pt').is_file() else ''))
+    device = get_device(cfg.train.device)
     ds = build_data(cfg.data, check_choice(split, SPLITS, 'split'), cfg.fold)
-    model, device = build_model(cfg.model, ds), get_device(cfg.train.device)
+    model = build_model(cfg.model, ds)
     load_model_state(model, check_checkpoint(load_checkpoint(path), path)['model'], path)
     method = get_method_class(cfg.method)(method_params(cfg), model.to(device), ds.n_classes)
-    return {f'{split}_{k}': v for k, v in evaluate(model, ds, method, cfg.data.eval_batch_size, device).items()}
+    loader = BatchLoader(ds, resolve_workers(cfg.data.num_workers), cfg.data.pin_memory and device.type == 'cuda', cfg.data.prefetch_factor)
+    try: res = evaluate(model, ds, method, cfg.data.eval_batch_size, device, loader=loader)
+    finally: loader.close()
+    return {f'{split}_{k}': v for k, v in res.items()}

@@ -16,11 +16,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from .core import check_choice, check_tensor, check_labels, check_nonneg
-from .models import ModelOutput
+from .models import ModelOutput, _reads_free
 
 # %% auto #0
-__all__ = ['LN2', 'PERTURBATIONS', 'STRATEGIES', 'jsd', 'sample_perms', 'proper_subsets', 'game_terms', 'perturb_latents',
-           'mipd_reference', 'grad_scale', 'mipd_fast', 'supcon_loss', 'CEBHead', 'ceb_loss', 'MCRConfig', 'MCRLoss']
+__all__ = ['LN2', 'PERTURBATIONS', 'STRATEGIES', 'GAME_VARIANTS', 'jsd', 'sample_perms', 'proper_subsets', 'game_terms',
+           'perturb_latents', 'mipd_reference', 'grad_scale', 'mipd_fast', 'supcon_loss', 'CEBHead', 'ceb_loss',
+           'MCRConfig', 'MCRLoss']
 
 # %% ../nbs/04_losses.ipynb #939e7d40
 LN2 = math.log(2.0)
@@ -63,6 +64,10 @@ def _unbroadcast(g: torch.Tensor,  # a gradient with the broadcast shape
     return g.sum(dims, keepdim=True) if dims else g
 
 # %% ../nbs/04_losses.ipynb #d324db28
+def _jsd(logits_p: torch.Tensor, logits_q: torch.Tensor) -> torch.Tensor:
+    "Per-sample JSD without argument checks (the losses' inner use: a NaN flows on to the loss)."
+    return _JSD.apply(logits_p, logits_q).clamp(0.0, LN2)
+
 def jsd(logits_p: torch.Tensor,  # (..., C) logits of P
         logits_q: torch.Tensor,  # (..., C) logits of Q, broadcastable to `logits_p`
         reduction: str = 'mean',  # 'mean' over all samples, or 'none' for one value per sample
@@ -70,14 +75,19 @@ def jsd(logits_p: torch.Tensor,  # (..., C) logits of P
     "Jensen-Shannon divergence (nats) of the softmax distributions, stable for extreme logits."
     check_choice(reduction, ('mean', 'none'), 'reduction')
     check_tensor(logits_p, 'logits_p', floating=True); check_tensor(logits_q, 'logits_q', floating=True)
-    if logits_p.shape[-1] != logits_q.shape[-1] or logits_p.shape[-1] < 2:
+    if logits_p.ndim == 0 or logits_q.ndim == 0 or logits_p.shape[-1] != logits_q.shape[-1] or logits_p.shape[-1] < 2:
         raise ValueError(f"logits_p {tuple(logits_p.shape)} and logits_q {tuple(logits_q.shape)} need the same number (>= 2) of classes in the last dimension")
-    d = _JSD.apply(logits_p, logits_q).clamp(0.0, LN2)
+    if logits_p.numel() == 0 or logits_q.numel() == 0:
+        raise ValueError(f"jsd needs at least one sample, got logits_p {tuple(logits_p.shape)} and logits_q {tuple(logits_q.shape)}")
+    for t, name in ((logits_p, 'logits_p'), (logits_q, 'logits_q')):   # values only where reading them costs no device sync
+        if _reads_free(t) and not math.isfinite(float(t.detach().sum())): check_tensor(t, name, finite=True)
+    d = _jsd(logits_p, logits_q)
     return d.mean() if reduction == 'mean' else d
 
 # %% ../nbs/04_losses.ipynb #4b2eb643
 PERTURBATIONS = ('permute', 'noise', 'zero')
 STRATEGIES = {'greedy': -1, 'independent': 0, 'collaborative': 1}
+GAME_VARIANTS = ('authors', 'literal')
 
 def sample_perms(batch_size: int,  # B, the number of samples to permute (>= 2)
                  n_perms: int,  # K, how many independent permutations (>= 1)
@@ -88,7 +98,7 @@ def sample_perms(batch_size: int,  # B, the number of samples to permute (>= 2)
     if int(batch_size) < 2: raise ValueError(f"permutation needs a batch of at least 2 samples, got batch size {batch_size}")
     if int(n_perms) < 1: raise ValueError(f"n_perms must be >= 1, got {n_perms}")
     dev = torch.device('cpu' if device is None else device)
-    if dev.type != 'cpu': return torch.rand(int(n_perms), int(batch_size), device=dev, generator=generator).argsort(-1)
+    if not _reads_free(dev): return torch.rand(int(n_perms), int(batch_size), device=dev, generator=generator).argsort(-1)
     # on CPU numpy's row sort is ~3x faster than torch's; its seed comes from torch's RNG, so seeding torch is enough
     seed = int(torch.randint(0, 2**62, (), generator=generator))
     return torch.from_numpy(np.random.default_rng(seed).random((int(n_perms), int(batch_size))).argsort(1))
@@ -133,7 +143,7 @@ def perturb_latents(latents: Mapping[str, torch.Tensor],  # (B, d_m) per modalit
 def _divergence(task: str,  # 'classification' (JSD) or 'regression' (MSE)
                ) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
     "The divergence between perturbed and base predictions: JSD of softmaxes, or MSE for regression."
-    if check_choice(task, ('classification', 'regression'), 'task') == 'classification': return jsd
+    if check_choice(task, ('classification', 'regression'), 'task') == 'classification': return lambda zp, zb: _jsd(zp, zb).mean()
     return lambda zp, zb: (zp - zb).pow(2).mean()
 
 def _draw(out: ModelOutput, perturbation: str, n_perms: int, perms, generator):
@@ -156,15 +166,17 @@ def mipd_reference(out: ModelOutput,  # the model's output on the batch
                    task: str = 'classification',  # 'classification' (JSD) or 'regression' (MSE)
                    perms: torch.Tensor | None = None,  # (K, B) permutations to use instead of sampling
                    generator: torch.Generator | None = None,  # RNG for permutations / noise
+                   game: str = 'authors',  # 'authors' (gradient also through the base prediction) or 'literal' (base held fixed)
                   ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     "The game regulariser R term by term through `fuse` (any fusion); returns R and the divergences D_S."
     div, mods = _divergence(task), list(out.latents)
+    base = out.logits if check_choice(game, GAME_VARIANTS, 'game variant') == 'authors' else out.logits.detach()
     perms, noise = _draw(out, perturbation, n_perms, perms, generator)
     total, divs = out.logits.new_zeros(()), {}
     for s in proper_subsets(mods):
         lat = perturb_latents(out.latents, s, perturbation, perms, noise)
         for coef, recv in game_terms(strategy, mods, s):
-            d = div(fuse(lat, [m for m in mods if m not in recv]), out.logits)
+            d = div(fuse(lat, [m for m in mods if m not in recv]), base)
             total = total + coef * d
         divs['+'.join(s)] = d.detach()
     return total, divs
@@ -226,57 +238,62 @@ class _Lease:
     "Gives its buffers back to the workspace when it is garbage-collected (with the autograd node that holds it)."
     def __init__(self, *bufs): weakref.finalize(self, _WS.give, *bufs)
 
+@lru_cache(maxsize=32)
+def _ones(c: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    "A (C, 1) column of ones: class sums as matrix products (fast on CPU). Cached: the same every step."
+    return torch.ones(c, 1, dtype=dtype, device=device)
+
 def _perm_jsd_forward(moved: torch.Tensor,  # (n, B, C) the permuted part of each subset's logits
                       fixed: torch.Tensor,  # (n, B, C) the unpermuted part
                       base: torch.Tensor,  # (n, B, C) or (B, C) base logits
                       perms: torch.Tensor,  # (K, B) permutations
                      ) -> tuple[torch.Tensor, tuple]:
     "Mean JSD of softmax(moved[:, perms] + fixed) to softmax(base) per subset, and what the backward needs."
-    with torch.autocast(moved.device.type, enabled=False):   # float32 throughout, even inside an AMP region
-        return _perm_jsd_forward_fp32(moved, fixed, base, perms)
+    if torch.is_autocast_enabled(moved.device.type):   # float32 throughout, even inside an AMP region
+        with torch.autocast(moved.device.type, enabled=False): return _perm_jsd_forward_fp32(moved, fixed, base, perms)
+    return _perm_jsd_forward_fp32(moved, fixed, base, perms)
 
 def _perm_jsd_forward_fp32(moved, fixed, base, perms):
     "The body of `_perm_jsd_forward`, with autocast off."
     n, bs, c = moved.shape; k = perms.shape[0]
-    ones = torch.ones(c, 1, dtype=moved.dtype, device=moved.device)   # class sums as a matrix product (fast on CPU)
+    ones = _ones(c, moved.dtype, moved.device)
     z, e, w = (_WS.take((n, k, bs, c), moved.dtype, moved.device) for _ in range(3))
     # shift each part by its own row max (small tensors): every permuted logit is <= 0 without a max pass over (n, K, B, C)
     torch.index_select(moved - moved.amax(-1, keepdim=True), 1, perms.reshape(-1), out=z.view(n, k * bs, c))
     z += (fixed - fixed.amax(-1, keepdim=True)).unsqueeze(1)
+    if not _reads_free(z): z -= z.amax(-1, keepdim=True)   # on a device: the exact row max, no host read of a flag
     torch.exp(z, out=e)
     sp = torch.matmul(e, ones)   # (n, K, B, 1) softmax normalisers
-    if float(sp.amin()) < 1e-10:   # the two parts' maxima are far apart in some row: shift by the exact row max instead
+    if _reads_free(sp) and float(sp.amin()) < 1e-10:   # the parts' maxima are far apart in some row: the exact row max
         z -= z.amax(-1, keepdim=True); torch.exp(z, out=e); sp = torch.matmul(e, ones)
     lq = base.log_softmax(-1); q = lq.exp()
     # P + Q = (E + Q sp) / sp, so log P - log(P + Q) = z - log(E + Q sp); Q floored at 1e-18 keeps the log finite
     lw = torch.addcmul(e, q.clamp_min(1e-18).unsqueeze(-3), sp, out=w).log_()
     t = z.sub_(lw)   # log P - log(P + Q) = log P - log M - ln 2
-    ls = lw.sum(1) - sp.log().sum(1)   # sum over K of log(P + Q), (n, B, C)
+    a = lq * k - (lw.sum(1) - sp.log().sum(1))   # sum over K of log Q - log(P + Q), (n, B, C)
     r = sp.reciprocal()
-    kp = torch.matmul(torch.mul(e, t, out=w), ones).mul_(r)   # sum_c P (log P - log(P + Q))
-    _WS.give(w)
-    kq = (q * lq).sum((-2, -1)) * k - (q * ls).sum((1, 2))   # sum over K and B of sum_c Q (log Q - log(P + Q))
-    d = (kp.sum((1, 2, 3)) + kq) * (0.5 / (k * bs)) + LN2   # the two ln 2 of log M = log(P + Q) - ln 2
-    return d, (e, t, kp, r, q, lq, ls)
+    et = torch.mul(e, t, out=w)   # E (log P - log(P + Q)), kept for the backward
+    kp = torch.matmul(et, ones).mul_(r)   # sum_c P (log P - log(P + Q))
+    d = (kp.sum((1, 2, 3)) + (q * a).sum((-2, -1))) * (0.5 / (k * bs)) + LN2   # the two ln 2 of log M = log(P + Q) - ln 2
+    _WS.give(z)
+    return d, (e, et, kp, r, q, a)
 
 def _perm_jsd_backward(saved: tuple,  # what `_perm_jsd_forward` returned for the backward
                        perms: torch.Tensor,  # (K, B) permutations
                        need_base: bool,  # also return the gradient with respect to the base logits
-                      ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-    "Gradients of each subset's D (unscaled, not divided by K B) with respect to moved, fixed and base."
-    e, t, kp, r, q, lq, ls = saved
+                      ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    "Gradients of each subset's D (unscaled, not divided by K B): moved and fixed stacked as (2n, B, C), and base."
+    e, et, kp, r, q, a = saved
     n, k, bs, c = e.shape
     gz, gp = (_WS.take((n, k, bs, c), e.dtype, e.device) for _ in range(2))
-    torch.addcmul(-(kp * r), t, r, out=gz).mul_(e)   # P (t - sum_c P t) = E (t r - kp r): the softmax backward
-    gf = gz.sum(1)
+    torch.addcmul(et, e, kp, value=-1.0, out=gz).mul_(r)   # P (t - sum_c P t) = (E t - E kp) / s: the softmax backward
+    g = torch.empty(2 * n, bs, c, dtype=e.dtype, device=e.device)
+    torch.sum(gz, 1, out=g[n:])   # the fixed part: summed over K
     torch.index_select(gz.view(n, k * bs, c), 1, _inverse_flat(perms), out=gp.view(n, k * bs, c))
-    gm = gp.sum(1)   # the gradient gathered back through the inverse permutations, summed over K
+    torch.sum(gp, 1, out=g[:n])   # the moved part: gathered back through the inverse permutations, summed over K
     _WS.give(gz, gp)
-    gb = None
-    if need_base:
-        a = lq * k - ls   # sum over K of (log Q - log(P + Q))
-        gb = (a - (q * a).sum(-1, keepdim=True)).mul_(q)
-    return gm, gf, gb
+    gb = (a - (q * a).sum(-1, keepdim=True)).mul_(q) if need_base else None
+    return g, gb
 
 class _PermJSD(torch.autograd.Function):
     "Mean JSD of softmax(moved[:, perms] + fixed) to softmax(base), one value per subset, closed-form backward."
@@ -294,55 +311,8 @@ class _PermJSD(torch.autograd.Function):
         *saved, perms = ctx.saved_tensors
         n, k, bs, _ = saved[0].shape
         s = (g.to(saved[0].dtype) * (0.5 / (k * bs))).view(n, 1, 1)
-        gm, gf, gb = _perm_jsd_backward(saved, perms, ctx.needs_input_grad[2])
-        return (gm * s).to(ctx.dtypes[0]), (gf * s).to(ctx.dtypes[1]), None if gb is None else (gb * s).to(ctx.dtypes[2]), None
-
-class _GameJSD(torch.autograd.Function):
-    "The whole permutation game for late linear fusion in one node: R = sum_S w_S D_S with the routed gradients."
-    @staticmethod
-    def forward(ctx, contrib, logits, perms, member, scale, shared):
-        # contrib (M, B, C); member, scale (n, M): S's membership and each contribution's gradient scale; shared (n,)
-        dt = torch.promote_types(contrib.dtype, torch.float32)
-        cf, lg = contrib.to(dt), logits.to(dt)
-        eye = member.shape[0] == member.shape[1]   # two modalities: the subsets are the singletons, in order
-        moved = cf if eye else (member.to(dt) @ cf.flatten(1)).view(-1, *cf.shape[1:])
-        d, saved = _perm_jsd_forward(moved, lg - moved, lg, perms)   # fixed part = everything not moved, bias included
-        ctx.save_for_backward(*saved, perms, member, scale, shared)
-        ctx.lease = _Lease(*saved[:2])
-        ctx.eye, ctx.dtypes = eye, (contrib.dtype, logits.dtype)
-        ctx.mark_non_differentiable(d)
-        return (d * shared.to(dt)).sum(), d
-
-    @staticmethod
-    def backward(ctx, g, _):
-        *saved, perms, member, scale, shared = ctx.saved_tensors
-        n, k, bs, _ = saved[0].shape
-        dt = saved[0].dtype
-        s = g.to(dt) * (0.5 / (k * bs))
-        gm, gf, gb = _perm_jsd_backward(saved, perms, ctx.needs_input_grad[1])
-        mem, sc, sh = member.to(dt), scale.to(dt), shared.to(dt)
-        # moved part -> its contributions (scale); fixed part -> the other contributions (scale) and the bias (shared),
-        # where bias = logits - sum_m c_m sends -shared to every contribution
-        shape = gm.shape[1:]
-        w_f = ((sc * (1 - mem) - sh[:, None]) * s).T @ gf.flatten(1)   # (M, B*C)
-        g_c = (gm * (sc.diagonal() * s)[:, None, None]).flatten(1) if ctx.eye else ((sc * mem * s).T @ gm.flatten(1))
-        g_c = (g_c + w_f).view(-1, *shape)
-        g_l = ((sh * s) @ (gf + gb).flatten(1)).view(shape).to(ctx.dtypes[1]) if ctx.needs_input_grad[1] else None
-        return g_c.to(ctx.dtypes[0]), g_l, None, None, None, None
-
-
-# %% ../nbs/04_losses.ipynb #a8aceb31
-def _perm_divergence(moved: torch.Tensor,  # (n, B, C) the permuted part of each subset's logits
-                     fixed: torch.Tensor,  # (n, B, C) the unpermuted part (with the bias)
-                     base: torch.Tensor,  # (n, B, C) the base logits (with each subset's gradient scale)
-                     perms: torch.Tensor | None,  # (K, B) permutations; None = 'zero' (no moved part)
-                     task: str,  # 'classification' (JSD) or 'regression' (MSE)
-                    ) -> torch.Tensor:
-    "Mean divergence of each subset's perturbed logits from the base: an (n,) tensor."
-    if task == 'classification' and perms is not None: return _PermJSD.apply(moved, fixed, base, perms)
-    zp = (moved[:, perms] + fixed.unsqueeze(1)) if perms is not None else fixed.unsqueeze(1)
-    if task == 'classification': return jsd(zp, base.unsqueeze(1), 'none').flatten(1).mean(1)
-    return (zp - base.unsqueeze(1)).pow(2).flatten(1).mean(1)
+        gmf, gb = _perm_jsd_backward(saved, perms, ctx.needs_input_grad[2])
+        return (gmf[:n] * s).to(ctx.dtypes[0]), (gmf[n:] * s).to(ctx.dtypes[1]), None if gb is None else (gb * s).to(ctx.dtypes[2]), None
 
 @lru_cache(maxsize=64)
 def _game_tables(strategy: str,  # a name in `STRATEGIES`
@@ -354,6 +324,65 @@ def _game_tables(strategy: str,  # a name in `STRATEGIES`
     return ([[float(m in s) for m in mods] for s in subsets], [[float(sc[m]) for m in mods] for sc, _ in scales],
             [float(sh) for _, sh in scales])
 
+class _GamePlan:
+    "Constant tables of one game (strategy, modalities, variant), built once per dtype and device."
+    def __init__(self, strategy, mods, base_grad, dtype, device):
+        tables = _game_tables(strategy, mods)
+        member, scale, shared = (torch.tensor(t, dtype=dtype, device=device) for t in tables)
+        self.n, self.eye = len(shared), member.shape[0] == member.shape[1]   # two modalities: the subsets are the singletons
+        self.member = member
+        # gradient routing: [moved; fixed] (2n, B*C) -> contributions (M, B*C); bias = logits - sum_m c_m sends -shared to each
+        self.route_t = torch.cat([scale * member, scale * (1 - member) - shared[:, None]]).T.contiguous()   # (M, 2n)
+        self.shared, self.any_shared, self.base_grad = shared, any(w != 0 for w in tables[2]), base_grad
+
+@lru_cache(maxsize=64)
+def _game_plan(strategy: str, mods: tuple, base_grad: bool, dtype: torch.dtype, device: torch.device) -> _GamePlan:
+    "The cached `_GamePlan`."
+    return _GamePlan(strategy, mods, base_grad, dtype, device)
+
+class _GameJSD(torch.autograd.Function):
+    "The whole permutation game for late linear fusion in one node: R = sum_S w_S D_S with the routed gradients."
+    @staticmethod
+    def forward(ctx, contrib, logits, perms, plan):
+        # contrib (M, B, C) stacked contributions; logits (B, C) fused; plan: the game's tables (`_GamePlan`)
+        dt = torch.promote_types(contrib.dtype, torch.float32)
+        cf, lg = contrib.to(dt), logits.to(dt)
+        moved = cf if plan.eye else (plan.member @ cf.flatten(1)).view(-1, *cf.shape[1:])
+        d, saved = _perm_jsd_forward(moved, lg - moved, lg, perms)   # fixed part = everything not moved, bias included
+        ctx.save_for_backward(*saved, perms)
+        ctx.lease = _Lease(*saved[:2])
+        ctx.plan, ctx.dtypes = plan, (contrib.dtype, logits.dtype)
+        ctx.mark_non_differentiable(d)
+        return d @ plan.shared, d
+
+    @staticmethod
+    def backward(ctx, g, _):
+        *saved, perms = ctx.saved_tensors
+        plan = ctx.plan
+        n, k, bs, c = saved[0].shape
+        s = g * (0.5 / (k * bs))
+        need_l = ctx.needs_input_grad[1]
+        gmf, gb = _perm_jsd_backward(saved, perms, need_l and plan.base_grad)
+        g_c = (plan.route_t @ gmf.view(2 * n, -1)).mul_(s).view(-1, bs, c)
+        g_l = None
+        if need_l:   # the shared parts: the bias (inside the fixed part) and, unless held fixed, the base prediction
+            gl = gmf[n:] if gb is None else gmf[n:] + gb
+            g_l = (plan.shared @ gl.view(n, -1)).mul_(s).view(bs, c).to(ctx.dtypes[1])
+        return g_c.to(ctx.dtypes[0]), g_l, None, None
+
+# %% ../nbs/04_losses.ipynb #a8aceb31
+def _perm_divergence(moved: torch.Tensor,  # (n, B, C) the permuted part of each subset's logits
+                     fixed: torch.Tensor,  # (n, B, C) the unpermuted part (with the bias)
+                     base: torch.Tensor,  # (n, B, C) the base logits (with each subset's gradient scale)
+                     perms: torch.Tensor | None,  # (K, B) permutations; None = 'zero' (no moved part)
+                     task: str,  # 'classification' (JSD) or 'regression' (MSE)
+                    ) -> torch.Tensor:
+    "Mean divergence of each subset's perturbed logits from the base: an (n,) tensor."
+    if task == 'classification' and perms is not None: return _PermJSD.apply(moved, fixed, base, perms)
+    zp = (moved[:, perms] + fixed.unsqueeze(1)) if perms is not None else fixed.unsqueeze(1)
+    if task == 'classification': return _jsd(zp, base.unsqueeze(1)).flatten(1).mean(1)
+    return (zp - base.unsqueeze(1)).pow(2).flatten(1).mean(1)
+
 def mipd_fast(out: ModelOutput,  # output of a late-linear-fusion model (contributions not None)
               strategy: str = 'greedy',  # 'greedy', 'independent' or 'collaborative'
               perturbation: str = 'permute',  # 'permute' or 'zero' ('noise' needs the fusion layer)
@@ -361,34 +390,68 @@ def mipd_fast(out: ModelOutput,  # output of a late-linear-fusion model (contrib
               task: str = 'classification',  # 'classification' (JSD) or 'regression' (MSE)
               perms: torch.Tensor | None = None,  # (K, B) permutations to use instead of sampling
               generator: torch.Generator | None = None,  # RNG for the permutations
+              game: str = 'authors',  # 'authors' (gradient also through the base prediction) or 'literal' (base held fixed)
              ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     "The game regulariser R for late linear fusion: permuted contributions, one divergence per subset."
     if out.contributions is None: raise ValueError("mipd_fast needs late linear fusion (out.contributions is None); use mipd_reference with fuse=model.fuse")
     if check_choice(perturbation, PERTURBATIONS, 'perturbation') == 'noise':
         raise ValueError("perturbation 'noise' perturbs latents, which needs the fusion layer: pass fuse=model.fuse (mipd_reference)")
     check_choice(task, ('classification', 'regression'), 'task')
+    base_grad = check_choice(game, GAME_VARIANTS, 'game variant') == 'authors'
     mods, c, subsets = list(out.contributions), out.contributions, proper_subsets(out.contributions)
     perms, _ = _draw(out, perturbation, n_perms, perms, generator)
     if task == 'classification' and perms is not None:   # the common case: the whole game in one autograd node
-        member, scale, shared = _game_tables(strategy, tuple(mods))
-        tab = lambda rows: torch.tensor(rows, dtype=out.logits.dtype, device=out.logits.device)
-        logits = out.logits if any(shared) else out.logits.detach()   # e.g. two-modality greedy: no gradient to the base
-        total, d = _GameJSD.apply(torch.stack(list(c.values())), logits, perms, tab(member), tab(scale), tab(shared))
+        plan = _game_plan(strategy, tuple(mods), base_grad, torch.promote_types(out.logits.dtype, torch.float32), out.logits.device)
+        logits = out.logits if plan.any_shared else out.logits.detach()   # e.g. two-modality greedy: no gradient to the base
+        total, d = _GameJSD.apply(torch.stack(list(c.values())), logits, perms, plan)
         return total, dict(zip(['+'.join(s) for s in subsets], d.unbind()))
     bias = out.logits - torch.stack(list(c.values())).sum(0)   # the fusion bias, broadcast to (B, C)
-    moved, fixed, base, weights = [], [], [], []
+    moved, fixed, base = [], [], []
     for s in subsets:
         sc, shared = _term_scales(strategy, mods, s)
         moved.append(sum(grad_scale(c[m], sc[m]) for m in s))
         fixed.append(sum(grad_scale(c[m], sc[m]) for m in mods if m not in s) + grad_scale(bias, shared))
-        base.append(grad_scale(out.logits, shared)); weights.append(shared)
+        base.append(grad_scale(out.logits, shared if base_grad else 0))
     d = _perm_divergence(torch.stack(moved), torch.stack(fixed), torch.stack(base), perms, task)
-    w = torch.tensor(weights, dtype=d.dtype, device=d.device)
+    w = _game_plan(strategy, tuple(mods), base_grad, d.dtype, d.device).shared   # the w_S, a table built once
     total = d.sum() + ((w - 1) * d.detach()).sum()   # value sum_S w_S D_S; gradients already scaled
     return total, dict(zip(['+'.join(s) for s in subsets], d.detach().unbind()))
 
-
 # %% ../nbs/04_losses.ipynb #961b07d4
+class _SupCon(torch.autograd.Function):
+    "Supervised NT-Xent of stacked latents (N, d) given (N, N) positive and negative masks: closed-form backward."
+    @staticmethod
+    def forward(ctx, x, pos, neg, inv_tau):
+        norm = x.norm(dim=1, keepdim=True).clamp_min(1e-12)   # as F.normalize
+        zh = x / norm
+        e = torch.addmm(x.new_full((1, 1), -inv_tau), zh, zh.T, alpha=inv_tau).exp_()   # exp(s - 1/tau), s = cos / tau <= 1/tau
+        en = e * neg   # the negatives' exponentials
+        den = en.sum(1, keepdim=True)   # sum over each anchor's negatives
+        w = torch.div(den, e, out=e).add_(1.0)   # 1 + sum_n e^{s_an} / e^{s_ap}: each pair's inverse softmax
+        n_pos = pos.sum().clamp_min(1.0)
+        ctx.save_for_backward(zh, norm, en, den, w, pos, n_pos)
+        ctx.inv_tau = inv_tau
+        return torch.dot(torch.log(w).view(-1), pos.view(-1)) / n_pos
+
+    @staticmethod
+    def backward(ctx, g):
+        zh, norm, en, den, w, pos, n_pos = ctx.saved_tensors
+        sg = torch.addcdiv(pos, pos, w, value=-1.0)   # pos (1 - 1/w) = pos sigmoid(L_a - s_ap) = -dL/ds_ap
+        c = sg.sum(1, keepdim=True).div_(den.clamp_min(torch.finfo(den.dtype).tiny))   # weight of each anchor's negatives
+        gs = torch.addcmul(sg, en, c, value=-1.0)   # -dL/ds times the number of positives
+        gz = (gs + gs.T) @ zh   # s = zh zh^T / tau
+        gz.mul_(g * (-ctx.inv_tau) / n_pos)
+        return (gz - zh * (zh * gz).sum(1, keepdim=True)) / norm, None, None, None
+
+def _supcon_logspace(z, lab, temperature):
+    "The same loss term by term in log space (any temperature): log-sum-exp over the negatives, logaddexp per pair."
+    sim = z @ z.T / temperature
+    same = lab[:, None] == lab[None, :]
+    pos = same & ~torch.eye(len(lab), dtype=torch.bool, device=z.device)
+    lse_neg = sim.masked_fill(same, float('-inf')).logsumexp(1, keepdim=True)   # -inf when no negatives
+    per_pair = torch.logaddexp(sim, lse_neg) - sim
+    return per_pair.masked_fill(~pos, 0.0).sum() / pos.sum().clamp_min(1)
+
 def supcon_loss(latents: Sequence[torch.Tensor],  # one (B, d) latent per modality, same d
                 y: torch.Tensor,  # (B,) labels; equal labels are positives
                 temperature: float = 0.5,  # tau (the authors' default 0.5)
@@ -397,18 +460,37 @@ def supcon_loss(latents: Sequence[torch.Tensor],  # one (B, d) latent per modali
     "Supervised NT-Xent across and within modalities on L2-normalised latents."
     check_choice(positives, ('label', 'instance'), 'positives')
     if not temperature > 0: raise ValueError(f"temperature must be > 0, got {temperature}")
+    if isinstance(latents, torch.Tensor) or len(latents) < 1: raise TypeError("latents must be a list of (B, d) tensors, one per modality")
+    for i, z in enumerate(latents): check_tensor(z, f'latents[{i}]', ndim=2, floating=True)
     if len({z.shape for z in latents}) != 1:
         raise ValueError(f"L_Con needs latents of one shape for every modality, got {[tuple(z.shape) for z in latents]}; use equal latent sizes or lambda_c=0")
     bs = latents[0].shape[0]
-    lab = (y if positives == 'label' else torch.arange(bs, device=y.device)).reshape(bs).repeat(len(latents))
-    z = F.normalize(torch.cat(list(latents)), dim=-1)
-    sim = z @ z.T / temperature
-    same = lab[:, None] == lab[None, :]
-    pos = same & ~torch.eye(len(lab), dtype=torch.bool, device=z.device)
-    lse_neg = sim.masked_fill(same, float('-inf')).logsumexp(1, keepdim=True)   # -inf when no negatives
-    per_pair = torch.logaddexp(sim, lse_neg) - sim   # -log softmax of the positive against the negatives
-    n_pos = pos.sum()
-    return per_pair.masked_fill(~pos, 0.0).sum() / n_pos.clamp_min(1)   # 0 when a batch has no positive pair
+    if bs < 1: raise ValueError(f"L_Con needs at least one sample, got latents of shape {tuple(latents[0].shape)}")
+    check_tensor(y, 'y')
+    if y.numel() != bs: raise ValueError(f"y has {y.numel()} labels but the latents have batch size {bs}")
+    for i, z in enumerate(latents):   # values only where reading them costs no device sync
+        if _reads_free(z) and not math.isfinite(float(z.detach().sum())): check_tensor(z, f'latents[{i}]', finite=True)
+    return _supcon(latents, y, temperature, positives)
+
+def _supcon(latents, y, temperature, positives):
+    "`supcon_loss` without argument checks (the losses' inner use: a NaN flows on to the loss)."
+    bs, n_mod = latents[0].shape[0], len(latents)
+    lab = (y if positives == 'label' else torch.arange(bs, device=y.device)).reshape(bs)
+    x = torch.cat(list(latents))
+    dt = torch.promote_types(x.dtype, torch.float32)
+    if torch.is_autocast_enabled(x.device.type):   # float32 throughout, even inside an AMP region
+        with torch.autocast(x.device.type, enabled=False): return _supcon_stacked(x.to(dt), lab, n_mod, temperature)
+    return _supcon_stacked(x.to(dt), lab, n_mod, temperature)
+
+def _supcon_stacked(x, lab, n_mod, temperature):
+    "The loss on stacked latents (M*B, d) and labels (B,), autocast off: the closed form, or the log-space form."
+    # exp(s - 1/tau) >= exp(-2/tau) stays a normal float down to tau ~ 0.025 (float32); below, the log-space form
+    if 2.0 / temperature < -math.log(torch.finfo(x.dtype).tiny) - 8.0:
+        same = (lab[:, None] == lab[None, :]).to(x.dtype).repeat(n_mod, n_mod)   # the label mask, tiled over modality pairs
+        neg = 1.0 - same
+        same.diagonal().zero_()   # the positives: equal labels, the anchor itself excluded
+        return _SupCon.apply(x, same, neg, 1.0 / float(temperature))
+    return _supcon_logspace(F.normalize(x, dim=-1), lab.repeat(n_mod), temperature)
 
 # %% ../nbs/04_losses.ipynb #08773d0e
 class CEBHead(nn.Sequential):
@@ -443,13 +525,14 @@ class MCRConfig:
     positives: str = 'label'  # L_Con positives: 'label' (supervised) or 'instance'
     ceb_hidden: int | None = None  # hidden width of the L_CEB head (default: the largest latent size)
     regression_loss: str = 'l1'  # task loss for regression: 'l1' (the authors') or 'mse'
+    game: str = 'authors'  # 'authors' (the released code: gradient also through the base prediction) or 'literal' (eqs. 12-13: base held fixed)
 
     def __post_init__(self):
         "Check weights, names and sizes; fail with a message naming the bad field."
         for k in ('lambda_m', 'mu', 'lambda_c', 'lambda_b'): setattr(self, k, check_nonneg(getattr(self, k), k))
         check_choice(self.strategy, STRATEGIES, 'strategy'); check_choice(self.perturbation, PERTURBATIONS, 'perturbation')
         check_choice(self.task, ('classification', 'regression'), 'task'); check_choice(self.positives, ('label', 'instance'), 'positives')
-        check_choice(self.regression_loss, ('l1', 'mse'), 'regression_loss')
+        check_choice(self.regression_loss, ('l1', 'mse'), 'regression_loss'); check_choice(self.game, GAME_VARIANTS, 'game variant')
         if int(self.n_perms) != self.n_perms or self.n_perms < 1: raise ValueError(f"n_perms must be an integer >= 1, got {self.n_perms!r}")
         if not self.temperature > 0: raise ValueError(f"temperature must be > 0, got {self.temperature!r}")
 
@@ -480,6 +563,17 @@ class MCRLoss(nn.Module):
         target = y.reshape(-1, 1).to(logits.dtype)
         return F.l1_loss(logits, target) if self.cfg.regression_loss == 'l1' else F.mse_loss(logits, target)
 
+    def check_labels(self, y: torch.Tensor,  # (B,) class indices, or (B,) / (B, 1) regression targets
+                     bs: int,  # the batch size of the model's output
+                    ) -> torch.Tensor:
+        "Shapes and dtypes always; values (range, finiteness) only where reading them costs no device synchronisation."
+        n_classes = self.n_outputs if self.cfg.task == 'classification' else None
+        if _reads_free(y): return check_labels(y, n_classes, bs)
+        check_tensor(y, 'y', ndim=1 if n_classes else (1, 2), floating=n_classes is None)
+        if n_classes and y.dtype != torch.int64: raise TypeError(f"y must hold class indices as torch.int64 (long), got dtype {y.dtype}; convert with y.long()")
+        if y.shape[0] != bs: raise ValueError(f"y has {y.shape[0]} labels but the inputs have batch size {bs}")
+        return y
+
     def mipd(self, out: ModelOutput,  # the model's output
              fuse: Callable | None = None,  # `model.fuse`, needed for nonlinear fusion or 'noise'
              perms: torch.Tensor | None = None,  # (K, B) permutations instead of sampling
@@ -487,11 +581,11 @@ class MCRLoss(nn.Module):
         "The game regulariser R and the divergences D_S, by the fast path when possible."
         c = self.cfg
         if out.contributions is not None and c.perturbation != 'noise':
-            return mipd_fast(out, c.strategy, c.perturbation, c.n_perms, c.task, perms)
+            return mipd_fast(out, c.strategy, c.perturbation, c.n_perms, c.task, perms, game=c.game)
         if fuse is None:
             why = "the 'noise' perturbation" if out.contributions is not None else 'a nonlinear fusion (out.contributions is None)'
             raise ValueError(f"MCRLoss needs fuse=model.fuse for {why}")
-        return mipd_reference(out, fuse, c.strategy, c.perturbation, c.n_perms, c.task, perms)
+        return mipd_reference(out, fuse, c.strategy, c.perturbation, c.n_perms, c.task, perms, game=c.game)
 
     def forward(self, out: ModelOutput,  # the model's output on the batch
                 y: torch.Tensor,  # (B,) class indices, or (B,) / (B, 1) regression targets
@@ -501,20 +595,22 @@ class MCRLoss(nn.Module):
         "Return the total loss and a dict of its detached terms."
         if not isinstance(out, ModelOutput): raise TypeError(f"out must be a ModelOutput, got {type(out).__name__}")
         if list(out.latents) != list(self.latent_dims): raise KeyError(f"out has modalities {list(out.latents)}; MCRLoss was built for {list(self.latent_dims)}")
-        bs, c = out.logits.shape[0], self.cfg
+        c = self.cfg
         check_tensor(out.logits, 'out.logits', ndim=2, floating=True)
+        bs = out.logits.shape[0]
+        if bs < 1: raise ValueError(f"MCRLoss needs at least one sample, got out.logits of shape {tuple(out.logits.shape)}")
         if out.logits.shape[1] != self.n_outputs: raise ValueError(f"out.logits has shape {tuple(out.logits.shape)}; expected ({bs}, {self.n_outputs})")
-        y = check_labels(y, self.n_outputs if c.task == 'classification' else None, bs)
+        y = self.check_labels(y, bs)
         terms = {'task': self.task_loss(out.logits, y)}
         loss = terms['task']
         if c.mu > 0:
-            for m, u in out.unimodal_logits.items(): terms[f'uni/{m}'] = self.task_loss(u, y); loss = loss + c.mu * terms[f'uni/{m}']
+            for m, u in out.unimodal_logits.items(): terms[f'uni/{m}'] = self.task_loss(u, y); loss = loss.add(terms[f'uni/{m}'], alpha=c.mu)
         if c.lambda_m > 0:
             terms['mipd'], divs = self.mipd(out, fuse, perms)
-            terms.update({f'div/{k}': v for k, v in divs.items()}); loss = loss + c.lambda_m * terms['mipd']
+            terms.update({f'div/{k}': v for k, v in divs.items()}); loss = loss.add(terms['mipd'], alpha=c.lambda_m)
         if c.lambda_c > 0:
-            terms['con'] = supcon_loss(list(out.latents.values()), y, c.temperature, c.positives); loss = loss + c.lambda_c * terms['con']
+            terms['con'] = _supcon(list(out.latents.values()), y, c.temperature, c.positives); loss = loss.add(terms['con'], alpha=c.lambda_c)
         if c.lambda_b > 0:
-            terms['ceb'] = ceb_loss(self.ceb_head, out.logits, list(out.latents.values())); loss = loss + c.lambda_b * terms['ceb']
+            terms['ceb'] = ceb_loss(self.ceb_head, out.logits, list(out.latents.values())); loss = loss.add(terms['ceb'], alpha=c.lambda_b)
         terms['loss'] = loss
         return loss, {k: v.detach() for k, v in terms.items()}

@@ -6,7 +6,7 @@
 from __future__ import annotations
 import copy, dataclasses, itertools, math
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -21,9 +21,9 @@ from .learner import (Method, Callback, register_method, list_methods, get_metho
                             check_checkpoint, load_model_state, unimodal_stages, init_from_unimodal)
 
 # %% auto #0
-__all__ = ['Unimodal', 'MultiLoss', 'load_unimodal_parts', 'Ensemble', 'UniPreFrozen', 'UniPreFinetuned', 'method_params_of',
-           'scale_grads', 'OGMGECallback', 'OGMGE', 'shapley_outputs', 'AGMClipCallback', 'AGM', 'mlb_coefficients',
-           'MLBCallback', 'MLB', 'MCR']
+__all__ = ['Unimodal', 'MultiLoss', 'load_unimodal_parts', 'Ensemble', 'FrozenEvalCB', 'UniPreFrozen', 'UniPreFinetuned',
+           'method_params_of', 'scale_grads', 'OGMGECallback', 'OGMGE', 'shapley_outputs', 'AGMClipCallback', 'AGM',
+           'mlb_coefficients', 'mlb_coefficients_regression', 'MLBCallback', 'MLB', 'MCR']
 
 # %% ../nbs/08_methods.ipynb #d70df905
 @register_method('unimodal')
@@ -79,10 +79,17 @@ class _UniPre(Method):
     def setup(self, stage_dirs):
         load_unimodal_parts(self.model, stage_dirs)
         if self.frozen: self.model.encoders.requires_grad_(False)
+    def callbacks(self): return [FrozenEvalCB(self.model.encoders)] if self.frozen else []
+
+class FrozenEvalCB(Callback):
+    "Keep frozen modules in eval mode while the rest trains: BatchNorm statistics stay fixed, dropout stays off."
+    order = -80  # before the forward pass of every batch (the learner switches the whole model to train mode each epoch)
+    def __init__(self, modules: nn.Module): self.modules = modules
+    def before_batch(self): self.modules.eval()
 
 @register_method('uni_pre_frozen')
 class UniPreFrozen(_UniPre):
-    "Uni-Pre Frozen: unimodal encoders, frozen; only the fusion head (and heads) train."
+    "Uni-Pre Frozen: unimodal encoders, frozen (no gradients, eval mode); only the fusion head (and heads) train."
     frozen = True
 
 @register_method('uni_pre_finetuned')
@@ -112,7 +119,7 @@ def scale_grads(params: Sequence[torch.Tensor] | Iterable,  # parameters of one 
 
 # %% ../nbs/08_methods.ipynb #d48497c5
 class OGMGECallback(Callback):
-    "After backward: slow the dominant encoder by 1 - tanh(alpha * rho); GE adds N(0, std(g)) noise."
+    "After backward: slow the dominant encoder by 1 - tanh(alpha * rho); GE adds N(0, std(g)) noise (regression: rho from inverse MSEs)."
     def __init__(self, method): self.method = method
     def after_backward(self):
         l, meth = self.learn, self.method
@@ -120,8 +127,12 @@ class OGMGECallback(Callback):
         if not (p.modulation_starts <= l.epoch <= p.modulation_ends): return
         out, y = l.out, l.yb
         share = model.fusion.bias.detach() / len(meth.mods)
-        s = torch.stack([F.softmax(out.contributions[m].detach().float() + share, -1).gather(1, y[:, None]).sum() for m in meth.mods])
-        s = l.all_reduce_mean(s)
+        if meth.n_classes is None:   # regression: the slice's MSE plays the inverse of the true-class confidence
+            mse = torch.stack([F.mse_loss((out.contributions[m].detach().float() + share).reshape(-1), y.float()) for m in meth.mods])
+            s = 1 / l.all_reduce_mean(mse).clamp_min(1e-12)
+        else:
+            s = torch.stack([F.softmax(out.contributions[m].detach().float() + share, -1).gather(1, y[:, None]).sum() for m in meth.mods])
+            s = l.all_reduce_mean(s)
         ratio = s[0] / s[1]
         one = torch.ones((), device=s.device)
         k0 = torch.where(ratio > 1, 1 - torch.tanh(p.alpha * F.relu(ratio)), one)
@@ -141,7 +152,6 @@ class OGMGE(Method):
     Params = OGMGEParams
     def __init__(self, params, model, n_classes):
         super().__init__(params, model, n_classes)
-        if n_classes is None: raise ValueError("ogm_ge is implemented for classification (its scores are true-class probabilities)")
         self.mods = _two_modalities(model, 'ogm_ge'); _need_contributions(model, 'ogm_ge'); self.coeffs, self.scores = {}, {}
     def callbacks(self): return [OGMGECallback(self)]
 
@@ -182,12 +192,12 @@ class AGM(Method):
     Params = AGMParams
     def __init__(self, params, model, n_classes):
         super().__init__(params, model, n_classes)
-        if n_classes is None: raise ValueError("agm is implemented for classification (its scores are cross-entropies)")
         self.mods, self.score_mean, self.n_seen = list(model.modalities), None, 0
     def _ratios(self, s): return torch.exp((s.sum() - s) / (len(s) - 1) - s)
     def loss(self, out, y):
         phi = shapley_outputs(out.latents, out.logits, self.model.fuse)
-        s = torch.stack([F.cross_entropy(phi[m].detach().float(), y) for m in self.mods])
+        if self.n_classes is None: s = torch.stack([F.mse_loss(phi[m].detach().float().reshape(-1), y.float()) for m in self.mods])
+        else: s = torch.stack([F.cross_entropy(phi[m].detach().float(), y) for m in self.mods])
         if self.learn is not None: s = self.learn.all_reduce_mean(s)
         if self.n_seen: k = torch.exp(self.params.alpha * torch.clamp(self._ratios(self.score_mean) - self._ratios(s), max=10))
         else: k = torch.ones_like(s)
@@ -212,13 +222,27 @@ def mlb_coefficients(scores: torch.Tensor,  # (M,) mean true-class confidence of
     beta = torch.where(r > 1, torch.full_like(r, beta_max), torch.full_like(r, 2.0))
     return 1 + (beta - 1) * torch.tanh(alpha * (r - 1))
 
+def mlb_coefficients_regression(mse: torch.Tensor,  # (M,) mean squared error of each head
+                                alpha: float, beta_max: float,
+                               ) -> torch.Tensor:
+    "MLB's factors for regression: r_i = MSE_i / mean of the other heads' MSEs (r > 1: a weaker head), then the same tanh."
+    M = len(mse)
+    r = mse / ((mse.sum() - mse) / (M - 1)).clamp_min(1e-12)
+    beta = torch.where(r > 1, torch.full_like(r, beta_max), torch.full_like(r, 2.0))
+    return 1 + (beta - 1) * torch.tanh(alpha * (r - 1))
+
 class MLBCallback(Callback):
     "After backward: scale encoder m's (and its fusion projection's) gradients by k_m."
     def __init__(self, method): self.method = method
     def after_backward(self):
         l, meth = self.learn, self.method
-        s = torch.stack([F.softmax(u.detach().float(), -1).gather(1, l.yb[:, None]).mean() for u in l.out.unimodal_logits.values()])
-        k = mlb_coefficients(l.all_reduce_mean(s), meth.params.alpha, meth.params.beta_max)
+        heads = l.out.unimodal_logits.values()
+        if meth.n_classes is None:
+            mse = torch.stack([F.mse_loss(u.detach().float().reshape(-1), l.yb.float()) for u in heads])
+            k = mlb_coefficients_regression(l.all_reduce_mean(mse), meth.params.alpha, meth.params.beta_max)
+        else:
+            s = torch.stack([F.softmax(u.detach().float(), -1).gather(1, l.yb[:, None]).mean() for u in heads])
+            k = mlb_coefficients(l.all_reduce_mean(s), meth.params.alpha, meth.params.beta_max)
         meth.coeffs = dict(zip(meth.model.modalities, k))
         for m, km in meth.coeffs.items():
             scale_grads(meth.model.encoders[m].parameters(), km)
@@ -230,7 +254,6 @@ class MLB(MultiLoss):
     Params = MLBParams
     def __init__(self, params, model, n_classes):
         super().__init__(params, model, n_classes)
-        if n_classes is None: raise ValueError("mlb is implemented for classification (its scores are class confidences)")
         self.coeffs = {}
     def callbacks(self): return [MLBCallback(self)]
 

@@ -14,7 +14,7 @@ from torch import nn
 from .core import check_choice, check_tensor, check_modalities
 
 # %% auto #0
-__all__ = ['FUSIONS', 'ModelOutput', 'LateLinearFusion', 'ConcatMLPFusion', 'make_fusion', 'input_shape', 'check_input',
+__all__ = ['FUSIONS', 'NORMS', 'ModelOutput', 'LateLinearFusion', 'ConcatMLPFusion', 'make_fusion', 'input_shape', 'check_input',
            'MultimodalModel', 'MLPEncoder', 'MLPModelConfig', 'build_mlp_model']
 
 # %% ../nbs/03_models.ipynb #476f23b7
@@ -99,6 +99,11 @@ def make_fusion(fusion: str | nn.Module,  # a name in `FUSIONS` or a ready fusio
     return FUSIONS[check_choice(fusion, FUSIONS, 'fusion')](latent_dims, n_outputs, **kwargs)
 
 # %% ../nbs/03_models.ipynb #f76e6540
+def _reads_free(t: torch.Tensor | torch.device,  # a tensor, or a device
+               ) -> bool:
+    "True where reading a tensor's value costs no host-device synchronisation (CPU): value checks run only there."
+    return (t if isinstance(t, torch.device) else t.device).type == 'cpu'
+
 def input_shape(encoder: nn.Module,  # an encoder
                ) -> tuple[int | None, ...] | None:
     "The per-sample input shape an encoder declares (`in_shape`, None = any size), or None if unknown."
@@ -109,7 +114,7 @@ def input_shape(encoder: nn.Module,  # an encoder
 def check_input(x: torch.Tensor,  # one modality's input batch
                 encoder: nn.Module,  # the encoder that will read it
                 name: str,  # its name in messages, e.g. "inputs['audio']"
-                finite: bool = True,  # reject NaN/Inf
+                finite: bool = True,  # reject NaN/Inf (where reading a value costs no device sync)
                ) -> torch.Tensor:
     "Check an input's rank and feature sizes against its encoder, its dtype, and (optionally) finiteness."
     shape = input_shape(encoder)
@@ -117,8 +122,9 @@ def check_input(x: torch.Tensor,  # one modality's input batch
     if shape is not None and any(e is not None and e != s for e, s in zip(shape, x.shape[1:])):
         want = ', '.join('*' if e is None else str(e) for e in shape)
         raise ValueError(f"{name} has shape {tuple(x.shape)}; expected (B, {want})")
-    # one summation (no temporary) finds any NaN/Inf; only a non-finite sum (or an overflow) pays for the exact count
-    if finite and not math.isfinite(float(x.sum())): check_tensor(x, name, finite=True)
+    # one summation (no temporary) finds any NaN/Inf; only a non-finite sum (or an overflow) pays for the exact count.
+    # On a device, reading the sum would stall the device every step: non-finite inputs then reach the loss, whose guard reports them
+    if finite and _reads_free(x) and not math.isfinite(float(x.sum())): check_tensor(x, name, finite=True)
     return x
 
 class MultimodalModel(nn.Module):
@@ -171,17 +177,21 @@ class MultimodalModel(nn.Module):
                            unimodal_logits={m: self.heads[m](z) for m, z in lat.items()}, logits=logits)
 
 # %% ../nbs/03_models.ipynb #9ebe797b
+NORMS = ('none', 'batch')
+
 class MLPEncoder(nn.Sequential):
-    "in_dim -> [Linear-ReLU] x n_layers -> Linear(latent): a small encoder for vector inputs."
+    "in_dim -> [Linear-(BatchNorm)-ReLU] x n_layers -> Linear(latent): a small encoder for vector inputs."
     def __init__(self,
                  in_dim: int,  # input features
                  hidden: int = 256,  # hidden width
                  latent: int = 128,  # latent size d_m
                  n_layers: int = 1,  # hidden layers (0 = a single linear map)
+                 norm: str = 'none',  # 'none', or 'batch': BatchNorm1d after each hidden linear layer
                 ):
         if n_layers < 0: raise ValueError(f"n_layers must be >= 0, got {n_layers}")
+        check_choice(norm, NORMS, 'norm')
         dims, layers = [in_dim] + [hidden] * n_layers, []
-        for a, b in zip(dims[:-1], dims[1:]): layers += [nn.Linear(a, b), nn.ReLU()]
+        for a, b in zip(dims[:-1], dims[1:]): layers += [nn.Linear(a, b)] + ([nn.BatchNorm1d(b)] if norm == 'batch' else []) + [nn.ReLU()]
         super().__init__(*layers, nn.Linear(dims[-1], latent))
         self.in_shape = (in_dim,)   # read by `MultimodalModel` to check inputs
 
@@ -199,6 +209,7 @@ class MLPModelConfig:
     n_layers: int = 1  # encoder hidden layers
     fusion: str = 'late_linear'  # a name in `FUSIONS`
     fusion_hidden: int = 256  # hidden width of 'concat_mlp'
+    norm: str = 'none'  # encoder normalisation: 'none' or 'batch' (BatchNorm1d after each hidden layer)
 
 def build_mlp_model(cfg: MLPModelConfig,  # architecture
                     input_dims: Mapping[str, int],  # input features of each modality
@@ -206,6 +217,6 @@ def build_mlp_model(cfg: MLPModelConfig,  # architecture
                    ) -> MultimodalModel:
     "A `MultimodalModel` with one `MLPEncoder` per modality, for synthetic data."
     check_choice(cfg.fusion, FUSIONS, 'fusion')
-    enc = {m: MLPEncoder(d, cfg.hidden, cfg.latent, cfg.n_layers) for m, d in input_dims.items()}
+    enc = {m: MLPEncoder(d, cfg.hidden, cfg.latent, cfg.n_layers, cfg.norm) for m, d in input_dims.items()}
     kw = {'hidden': cfg.fusion_hidden} if cfg.fusion == 'concat_mlp' else {}
     return MultimodalModel(enc, {m: cfg.latent for m in input_dims}, n_outputs, cfg.fusion, **kw)

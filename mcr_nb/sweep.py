@@ -90,8 +90,8 @@ def load_grid(path: str | os.PathLike,  # a YAML file describing the grid
     "Read a grid from a YAML file with `yaml.safe_load` (plain data only, never evaluated)."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"grid file {str(path)!r} does not exist")
-    try: d = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as e: raise ValueError(f"grid file {str(path)!r} is not valid YAML: {e}") from e
+    from mcr_nb.config import yaml_load
+    d = yaml_load(path.read_text(), f"grid file {str(path)!r}")  # no anchors or aliases
     return grid_from_dict(d)
 
 # %% ../nbs/10_sweep.ipynb #04de9a29
@@ -171,10 +171,14 @@ def make_run_config(config: str,  # a named config or a YAML path
                    ):
     "The `RunConfig` of one run: a named config, then method, seed and fold, then the overrides."
     from mcr_nb.config import get_config, apply_overrides
+    overrides = check_overrides(list(overrides), 'overrides')
+    for flag, v in (('method', method), ('seed', seed), ('fold', fold)):
+        clash = [o for o in overrides if v is not None and o.split('=', 1)[0].strip() == flag]
+        if clash: raise ValueError(f"--set {clash[0]} contradicts --{flag} {v}; give the {flag} once")
     cfg = get_config(config)
     ovs = ([f'method={method}'] if method is not None else []) + ([f'seed={seed}'] if seed is not None else [])
     ovs += [f'fold={fold}'] if fold is not None else []
-    return apply_overrides(cfg, ovs + check_overrides(list(overrides), 'overrides'))
+    return apply_overrides(cfg, ovs + overrides)
 
 def fit_cell(cell: Mapping,  # a cell from `expand_grid`
              run_dir: Path,  # the cell's run folder
@@ -182,7 +186,8 @@ def fit_cell(cell: Mapping,  # a cell from `expand_grid`
     "Train one cell with `fit_run`, resuming when the folder holds a checkpoint from an interrupted sitting."
     from mcr_nb.learner import fit_run
     cfg = make_run_config(cell['config'], cell['method'], cell['seed'], cell['fold'], cell['overrides'])
-    return fit_run(cfg, run_dir, resume=(Path(run_dir) / 'last.pt').is_file())
+    from mcr_nb.bench import TrainedPartsCB  # records which unimodal heads the method trains (for the results tables)
+    return fit_run(cfg, run_dir, resume=(Path(run_dir) / 'config.yaml').is_file(), cbs=[TrainedPartsCB()])  # config.yaml is a run's first write
 
 # %% ../nbs/10_sweep.ipynb #35ad22e5
 def run_grid(grid: Grid,  # the sweep's axes
@@ -206,13 +211,14 @@ def run_grid(grid: Grid,  # the sweep's axes
         t0 = time.time()
         try: metrics = runner(cell, out_root / 'runs' / rid)
         except Exception as e:
-            if not keep_going: raise
+            from mcr_nb.learner import RunInterrupted
+            if not keep_going or isinstance(e, RunInterrupted): raise  # SIGINT/SIGTERM stop the whole sweep
             msg = f"{type(e).__name__}: {e}"; report['failed'][rid] = msg
             atomic_write_json({'run_id': rid, 'index': i, 'cell': cell, 'error': msg}, out_root / 'failed' / f'{rid}.json')
             log(f"[{i}] {rid}: FAILED {msg}"); continue
         if not isinstance(metrics, Mapping): raise TypeError(f"the runner must return a dict of metrics, got {type(metrics).__name__}")
         atomic_write_json({'run_id': rid, 'index': i, 'cell': cell, 'metrics': dict(metrics),
-                           'run_dir': str(out_root / 'runs' / rid), 'seconds': round(time.time() - t0, 3)}, res_path)
+                           'run_dir': f'runs/{rid}', 'seconds': round(time.time() - t0, 3)}, res_path)
         (out_root / 'failed' / f'{rid}.json').unlink(missing_ok=True)
         report['done'].append(rid)
     return report
@@ -236,19 +242,38 @@ def _config_variant(cfg: Mapping) -> str:
     return 'cfg-' + hashlib.sha1(json.dumps(rest, sort_keys=True, default=str).encode()).hexdigest()[:6]
 
 def _run_folder_row(summary_path: Path) -> dict | None:
-    "A row for a run folder written by `fit_run` (summary.json + config.yaml)."
+    "A row for a run folder written by `fit_run` (summary.json + config.yaml); a folder it cannot read is an error naming it."
+    from mcr_nb.config import yaml_load
     cfg_path = summary_path.parent / 'config.yaml'
     if not cfg_path.is_file(): return None
-    cfg = yaml.safe_load(cfg_path.read_text()) or {}
+    try: cfg = yaml_load(cfg_path.read_text(), f"config file {str(cfg_path)!r}")
+    except (OSError, UnicodeDecodeError) as e: raise ValueError(f"config file {str(cfg_path)!r} is unreadable: {e}") from e
+    if not isinstance(cfg, Mapping): raise ValueError(f"config file {str(cfg_path)!r} holds {type(cfg).__name__}; expected a mapping")
     try: summary = json.loads(summary_path.read_text())
-    except json.JSONDecodeError as e: raise ValueError(f"run summary {str(summary_path)!r} is unreadable: {e}") from e
-    fold = cfg.get('fold', (cfg.get('data') or {}).get('fold'))
-    return {'config': cfg.get('name', cfg_path.parent.name), 'method': cfg.get('method'), 'variant': _config_variant(cfg),
-            'seed': cfg.get('seed'), 'fold': fold, 'run_dir': str(summary_path.parent), **_flatten(summary)}
+    except (json.JSONDecodeError, UnicodeDecodeError, OSError) as e: raise ValueError(f"run summary {str(summary_path)!r} is unreadable: {e}") from e
+    if not isinstance(summary, Mapping): raise ValueError(f"run summary {str(summary_path)!r} holds a {type(summary).__name__}; expected a mapping of metrics")
+    fold = cfg.get('fold', (cfg.get('data') or {}).get('fold') if isinstance(cfg.get('data'), Mapping) else None)
+    variant, metrics = _config_variant(cfg), _flatten(summary)
+    mp = cfg.get('method_params') if isinstance(cfg.get('method_params'), Mapping) else {}
+    if cfg.get('method') == 'unimodal' and mp.get('modality'): variant = f"{mp['modality']}-{variant}"  # label unimodal runs by modality
+    metrics.update(_untrained_head_metrics(summary_path.parent, metrics))
+    return {'config': cfg.get('name', cfg_path.parent.name), 'method': cfg.get('method'), 'variant': variant,
+            'seed': cfg.get('seed'), 'fold': fold, 'run_dir': str(summary_path.parent), **metrics}
+
+def _untrained_head_metrics(run_dir: Path, metrics: Mapping) -> dict:
+    "NaN for the per-head metrics (`<split>_<metric>_<m>`) of heads that `trained_parts.json` marks untrained (never an accuracy)."
+    p = run_dir / 'trained_parts.json'
+    if not p.is_file(): return {}
+    try: heads = json.loads(p.read_text()).get('head', {})
+    except (json.JSONDecodeError, OSError, AttributeError): return {}
+    return {k: float('nan') for k in metrics for m, ok in heads.items() if not ok and k.endswith(f'_{m}') and k.split('_')[0] in ('val', 'test')}
+
+def _warn(msg: str): print(f"warning: {msg}", file=sys.stderr)
 
 def collect_results(dirs: Sequence[str | os.PathLike],  # sweep output folders and/or run folders
+                    warn: Callable = _warn,  # called with a message for each folder or file that is skipped
                    ) -> list:
-    "One row per finished run found under `dirs`: its config, method, variant, seed, fold and flat metrics."
+    "One row per finished run found under `dirs` (each run once, however it is reached); unreadable runs are reported and skipped."
     rows, seen = [], set()
     if isinstance(dirs, (str, os.PathLike)): dirs = [dirs]
     for d in map(Path, dirs):
@@ -256,14 +281,20 @@ def collect_results(dirs: Sequence[str | os.PathLike],  # sweep output folders a
         for p in sorted(d.rglob('results/*.json')):
             res = read_result(p)
             if res is None: continue
+            run_dir = (p.parent.parent / 'runs' / p.stem).resolve()  # where run_grid trains the cell, whatever the current folder
+            if str(run_dir) in seen or str(p.resolve()) in seen: continue
+            seen.update((str(run_dir), str(p.resolve())))
             c = res['cell']
             rows.append({'config': c['config'], 'method': c['method'], 'variant': c['label'], 'seed': c['seed'],
-                         'fold': c['fold'], 'run_dir': res.get('run_dir'), **_flatten(res['metrics'])})
-            seen.add(str(Path(res.get('run_dir') or '').resolve()))
+                         'fold': c['fold'], 'run_dir': str(run_dir), **_flatten(res['metrics'])})
         for p in sorted(d.rglob('summary.json')) if d.is_dir() else []:
-            if str(p.parent.resolve()) in seen: continue
-            row = _run_folder_row(p)
-            if row is not None: rows.append(row); seen.add(str(p.parent.resolve()))
+            key = str(p.parent.resolve())
+            if key in seen: continue
+            seen.add(key)
+            try: row = _run_folder_row(p)
+            except (ValueError, TypeError, KeyError) as e:
+                warn(f"skipped run folder {str(p.parent)!r}: {e.args[0] if e.args else e}"); continue
+            if row is not None: rows.append(row)
     return rows
 
 # %% ../nbs/10_sweep.ipynb #e3565a7f
@@ -310,8 +341,10 @@ def format_table(summary: Sequence[Mapping],  # rows from `summarize`
     head = keys + ['n'] + metrics
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '|'.join(['---'] * len(head)) + '|']
     for r in summary:
-        cells = [str(r[k]) for k in keys] + [str(r['n'])] + [f"{r[m]:.{digits}f} ± {r[m + '_std']:.{digits}f}" for m in metrics]
+        cells = [str(r[k]) for k in keys] + [str(r['n'])] + [f"{r[m]:.{digits}f} ± {r[m + '_std']:.{digits}f}" if r[m] == r[m] else '-' for m in metrics]
         lines.append('| ' + ' | '.join(cells) + ' |')
+    if any(r[m] != r[m] for r in summary for m in metrics):
+        lines += ['', "-: no number: the runs did not record this metric, or it belongs to a unimodal head the method never trains"]
     return '\n'.join(lines)
 
 # %% ../nbs/10_sweep.ipynb #b13d89ea
@@ -326,13 +359,16 @@ def _sweep_parser() -> argparse.ArgumentParser:
     p.add_argument('--methods', nargs='+', help='method names (replaces the file\'s)')
     p.add_argument('--seeds', nargs='+', type=int, help='seeds (replaces the file\'s)')
     p.add_argument('--folds', nargs='+', type=int, help='folds (replaces the file\'s)')
-    p.add_argument('--set', nargs='+', default=[], metavar='KEY=VALUE', help='overrides applied to every cell')
+    p.add_argument('--set', nargs='+', action='extend', default=[], metavar='KEY=VALUE', help='overrides applied to every cell (repeated --set groups add up, in order)')
     p.add_argument('--start', type=int, help='first cell index of the slice')
     p.add_argument('--stop', type=int, help='one past the last cell index of the slice')
     p.add_argument('--array-index', type=int, help='this array task index (0-based), with --array-size')
     p.add_argument('--array-size', type=int, help='number of array tasks sharing the grid')
     p.add_argument('--dry-run', action='store_true', help='list the selected cells and their status; train nothing')
     p.add_argument('--keep-going', action='store_true', help='record failed cells in OUT/failed/ and continue')
+    p.add_argument('--data', metavar='FILE', help='your own data (.npz file or folder of .npy files) for every cell; configs default to owndata')
+    p.add_argument('--threads', type=int, metavar='N', help="torch CPU threads (default: torch's own choice)")
+    from mcr_nb.config import add_plugin_arg; add_plugin_arg(p)
     return p
 
 def grid_from_args(args: argparse.Namespace,  # parsed `mcr_sweep` arguments
@@ -342,6 +378,9 @@ def grid_from_args(args: argparse.Namespace,  # parsed `mcr_sweep` arguments
     if args.grid: d = {f.name: getattr(g, f.name) for f in fields(Grid) for g in [load_grid(args.grid)]}
     for k in ('configs', 'methods', 'seeds', 'folds'):
         if getattr(args, k) is not None: d[k] = getattr(args, k)
+    if getattr(args, 'data', None):
+        from mcr_nb.owndata import data_overrides, OWN_CONFIG
+        d.setdefault('configs', [OWN_CONFIG]); d['common'] = data_overrides(args.data) + list(d.get('common', []))
     if args.set: d['common'] = list(d.get('common', [])) + list(args.set)
     if 'configs' not in d or 'methods' not in d:
         raise ValueError("no grid: give a YAML file or at least --configs and --methods")
@@ -351,18 +390,23 @@ def mcr_sweep(argv: Sequence[str] | None = None,  # command-line arguments (defa
              ) -> int:
     "Console entry point: run (a slice of) a grid of training runs and print the results table."
     args = _sweep_parser().parse_args(argv)
-    try:
-        grid = grid_from_args(args); out = Path(args.out)
-        picked = select_cells(expand_grid(grid), args.start, args.stop, args.array_index, args.array_size)
-        if args.dry_run:
-            for i, c in picked:
-                done = read_result(out / 'results' / f"{c['run_id']}.json") is not None
-                print(f"{i:5d}  {'done' if done else 'todo'}  {c['run_id']}  {' '.join(c['overrides'])}")
-            print(f"{len(picked)} of {len(expand_grid(grid))} cells selected"); return 0
-        rep = run_grid(grid, out, args.start, args.stop, args.array_index, args.array_size, keep_going=args.keep_going)
-        print(f"done {len(rep['done'])}, skipped (finished before) {len(rep['skipped'])}, failed {len(rep['failed'])}")
-        for rid, msg in rep['failed'].items(): print(f"FAILED {rid}: {msg}", file=sys.stderr)
-        rows = collect_results([out]); print(format_table(summarize(rows, display_metrics(rows))))
-        return 1 if rep['failed'] else 0
-    except (ValueError, TypeError, KeyError, FileNotFoundError) as e:
-        print(f"mcr_sweep: error: {e}", file=sys.stderr); return 2
+    from mcr_nb.core import run_console
+    return run_console('mcr_sweep', lambda: _mcr_sweep(args))
+
+def _mcr_sweep(args: argparse.Namespace) -> int:
+    from mcr_nb.config import use_plugins; use_plugins(args.plugin)
+    if args.threads is not None:
+        if args.threads < 1: raise ValueError(f"--threads must be >= 1, got {args.threads}")
+        import torch; torch.set_num_threads(args.threads)
+    grid = grid_from_args(args); out = Path(args.out)
+    picked = select_cells(expand_grid(grid), args.start, args.stop, args.array_index, args.array_size)
+    if args.dry_run:
+        for i, c in picked:
+            done = read_result(out / 'results' / f"{c['run_id']}.json") is not None
+            print(f"{i:5d}  {'done' if done else 'todo'}  {c['run_id']}  {' '.join(c['overrides'])}")
+        print(f"{len(picked)} of {len(expand_grid(grid))} cells selected"); return 0
+    rep = run_grid(grid, out, args.start, args.stop, args.array_index, args.array_size, keep_going=args.keep_going)
+    print(f"done {len(rep['done'])}, skipped (finished before) {len(rep['skipped'])}, failed {len(rep['failed'])}")
+    for rid, msg in rep['failed'].items(): print(f"FAILED {rid}: {msg}", file=sys.stderr)
+    rows = collect_results([out], warn=lambda msg: print(f"mcr_sweep: warning: {msg}", file=sys.stderr)); print(format_table(summarize(rows, display_metrics(rows))))
+    return 1 if rep['failed'] else 0

@@ -23,6 +23,18 @@ __all__ = ['SPLITS', 'SYNTHETIC', 'PAPER_RATIOS', 'DEFAULT_SYNTHETIC', 'ENV_ROOT
            'write_dataset', 'readme_markdown', 'compare_with_stored', 'dataset_truth', 'mcr_synth']
 
 # %% ../nbs/02_synthetic.ipynb #6e12eefc
+def _check_numbers(spec) -> None:
+    "Every int field an integer (not 1.5, not a bool), every float field a finite number; seeds in [0, 2**32 - 1]."
+    import dataclasses
+    name = type(spec).__name__
+    for f in dataclasses.fields(spec):
+        v, tp = getattr(spec, f.name), str(f.type)
+        if tp == 'int' and (isinstance(v, bool) or not isinstance(v, (int, np.integer))):
+            raise TypeError(f"{name}.{f.name} must be an integer, got {v!r} ({type(v).__name__})")
+        if tp == 'float' and (isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not np.isfinite(v)):
+            raise ValueError(f"{name}.{f.name} must be a finite number, got {v!r}")
+    if hasattr(spec, 'seed') and not 0 <= spec.seed <= 2**32 - 1: raise ValueError(f"{name}.seed must be in [0, {2**32 - 1}], got {spec.seed}")
+
 @dataclass(frozen=True)
 class View:
     "How one modality writes its latent bits into a continuous input."
@@ -35,6 +47,7 @@ class View:
     amp_u: float = 1.0  # amplitude of each unique carrier
     amp_s: float = 1.0  # amplitude of each synergy carrier
     def __post_init__(self):
+        _check_numbers(self)
         if int(self.dim) < 1: raise ValueError(f"View.dim must be >= 1, got {self.dim}")
         if not self.noise > 0: raise ValueError(f"View.noise must be > 0, got {self.noise}")
         for g in 'rus':
@@ -56,6 +69,9 @@ class BitSpec:
     seed: int = 0  # seeds the random columns and every split
     description: str = ''  # one line for the card
     def __post_init__(self):
+        _check_numbers(self)
+        for m in ('x1', 'x2'):
+            if not isinstance(getattr(self, m), View): raise TypeError(f"BitSpec.{m} must be a View, got {type(getattr(self, m)).__name__}")
         for k in ('n_redundant', 'n_unique1', 'n_unique2', 'n_synergy'):
             if int(getattr(self, k)) < 0: raise ValueError(f"BitSpec.{k} must be >= 0, got {getattr(self, k)}")
         if self.n_bits == 0: raise ValueError("BitSpec needs at least one latent bit")
@@ -101,7 +117,10 @@ class FiveClassSpec:
     seed: int = 0
     description: str = ''
     def __post_init__(self):
+        _check_numbers(self)
         check_nonneg(self.ratio, 'FiveClassSpec.ratio')
+        for k in ('dim1', 'dim2'):
+            if getattr(self, k) < 1: raise ValueError(f"FiveClassSpec.{k} must be >= 1, got {getattr(self, k)}")
         if not 0 <= self.p_unique2 < 1: raise ValueError(f"FiveClassSpec.p_unique2 must be in [0, 1), got {self.p_unique2}")
         if self.n_classes < 2: raise ValueError(f"FiveClassSpec.n_classes must be >= 2, got {self.n_classes}")
         if not (self.latent_noise > 0 and self.input_noise > 0): raise ValueError("FiveClassSpec noises must be > 0")
@@ -502,7 +521,13 @@ def mcr_synth(argv=None,  # command-line arguments (None: sys.argv)
     ap.add_argument('--names', nargs='*', default=None, help=f'datasets to write (default: all): {", ".join(SYNTHETIC)}')
     ap.add_argument('--n-mc', type=int, default=20000, help='Monte Carlo samples for the observed-input truth')
     ap.add_argument('--check', action='store_true', help='compare a regeneration with the stored arrays; write nothing')
+    from mcr_nb.config import add_plugin_arg; add_plugin_arg(ap)
     a = ap.parse_args(argv)
+    from mcr_nb.core import run_console
+    return run_console('mcr_synth', lambda: _mcr_synth(a))
+
+def _mcr_synth(a: argparse.Namespace) -> int:
+    from mcr_nb.config import use_plugins; use_plugins(a.plugin)
     names = [check_choice(n, SYNTHETIC, 'synthetic dataset') for n in (a.names or list(SYNTHETIC))]
     out = Path(a.out)
     if a.check:

@@ -408,7 +408,7 @@ def _():
     from mcr_nb.learner import fit_run
     fit_run(None, '/nonexistent/run', resume=True)
 
-@case('resume-with-other-config', ValueError, "with a different config (differs in ['seed'])", "resume with its saved config.yaml")
+@case('resume-with-other-config', ValueError, "with a different config: seed: 0 -> 4", "resume with its saved config.yaml")
 def _():
     import tempfile
     from mcr_nb.config import save_config
@@ -488,6 +488,187 @@ def _():
 def _():
     from mcr_nb.sweep import check_overrides
     check_overrides(['train.epochs'], '--set')
+
+
+# ---------------------------------------------------------------- reliability, second round: values, runs, files
+def _P():
+    return np.full((2, 2, 2), 1 / 8)
+
+@case('labels-int32', TypeError, "y must hold class indices as torch.int64 (long), got dtype torch.int32")
+def _():
+    from mcr_nb.core import check_labels
+    check_labels(torch.tensor([0, 1], dtype=torch.int32), n_classes=3)
+
+@case('seed-negative-api', ValueError, "seed must be an integer in [0, 4294967295], got -1")
+def _():
+    from mcr_nb.core import seed_everything
+    seed_everything(-1)
+
+@case('cuda-device-missing', RuntimeError, "train.device='cuda' but no CUDA device is visible (torch.cuda.is_available() is False)")
+def _():
+    if torch.cuda.is_available(): raise RuntimeError("train.device='cuda' but no CUDA device is visible (torch.cuda.is_available() is False) [skipped: CUDA present]")
+    from mcr_nb.core import get_device
+    get_device('cuda')
+
+@case('info-axis-negative', ValueError, "mutual_info argument b has axis -1; expected integers in [0, 2]")
+def _():
+    from mcr_nb.info import mutual_info
+    mutual_info(_P(), 0, -1)
+
+@case('info-axis-out-of-range', ValueError, "mutual_info argument a has axis 5; expected integers in [0, 2]")
+def _():
+    from mcr_nb.info import mutual_info
+    mutual_info(_P(), 5, 1)
+
+@case('info-cmi-axis-out-of-range', ValueError, "cond_mutual_info argument c has axis 3")
+def _():
+    from mcr_nb.info import cond_mutual_info
+    cond_mutual_info(_P(), 0, 1, 3)
+
+@case('info-axis-repeated', ValueError, "mutual_info argument a repeats an axis: (0, 0)")
+def _():
+    from mcr_nb.info import mutual_info
+    mutual_info(_P(), (0, 0), 2)
+
+@case('synth-noise-inf', ValueError, "View.noise must be a finite number, got inf")
+def _():
+    from mcr_nb.synthetic import View
+    View(noise=float('inf'))
+
+@case('synth-amplitude-nan', ValueError, "FiveClassSpec.amplitude must be a finite number, got nan")
+def _():
+    from mcr_nb.synthetic import FiveClassSpec
+    FiveClassSpec(amplitude=float('nan'))
+
+@case('synth-bits-fractional', TypeError, "BitSpec.n_redundant must be an integer, got 1.5")
+def _():
+    from mcr_nb.synthetic import BitSpec
+    BitSpec(n_redundant=1.5)
+
+@case('synth-dim1-zero', ValueError, "FiveClassSpec.dim1 must be >= 1, got 0")
+def _():
+    from mcr_nb.synthetic import FiveClassSpec
+    FiveClassSpec(dim1=0)
+
+@case('synth-dim-negative', ValueError, "View.dim must be >= 1, got -3")
+def _():
+    from mcr_nb.synthetic import View
+    View(dim=-3)
+
+@case('synth-seed-negative', ValueError, "BitSpec.seed must be in [0, 4294967295], got -1")
+def _():
+    from mcr_nb.synthetic import BitSpec
+    BitSpec(seed=-1)
+
+@case('config-eta-min-negative', ValueError, "train.eta_min must be a finite number >= 0, got -0.1")
+def _(): override('train.eta_min=-0.1')
+
+@case('config-eta-min-above-lr', ValueError, "train.eta_min <= train.lr must hold", "train.eta_min=0.01, train.lr=0.001")
+def _(): override('train.eta_min=0.01')
+
+@case('config-momentum-one', ValueError, "train.momentum must be a finite number in [0, 1), got 1.0")
+def _(): override('train.momentum=1')
+
+@case('config-lr-inf', ValueError, "train.lr must be a finite number > 0, got inf")
+def _(): override('train.lr=inf')
+
+@case('config-seed-overflow', ValueError, "seed must be in [0, 4294967295], got 99999999999999999999")
+def _(): override('seed=99999999999999999999')
+
+@case('config-batch-zero', ValueError, "data.batch_size must be >= 1, got 0")
+def _(): override('data.batch_size=0')
+
+@case('config-ceb-hidden-zero', ValueError, "method_params.ceb_hidden must be >= 1, got 0")
+def _(): override('method=mcr', 'method_params.ceb_hidden=0')
+
+@case('config-modulation-window', ValueError, "method_params.modulation_starts <= method_params.modulation_ends must hold")
+def _(): override('method=ogm_ge', 'method_params.modulation_starts=10', 'method_params.modulation_ends=5')
+
+@case('config-yaml-alias', ValueError, "bomb.yaml' uses YAML anchors or aliases")
+def _():
+    import tempfile
+    from mcr_nb.config import get_config
+    p = Path(tempfile.mkdtemp()) / 'bomb.yaml'
+    p.write_text('a: &a [1, 1]\nb: &b [*a, *a]\nc: &c [*b, *b]\nd: [*c, *c]\n')
+    get_config(str(p))
+
+@case('config-yaml-empty', ValueError, "empty.yaml' is empty; expected a mapping of RunConfig fields")
+def _():
+    import tempfile
+    from mcr_nb.config import get_config
+    p = Path(tempfile.mkdtemp()) / 'empty.yaml'; p.write_text('\n')
+    get_config(str(p))
+
+@case('grid-yaml-alias', ValueError, "grid.yaml' uses YAML anchors or aliases")
+def _():
+    import tempfile
+    from mcr_nb.sweep import load_grid
+    p = Path(tempfile.mkdtemp()) / 'grid.yaml'
+    p.write_text('configs: &c [synthetic-competition]\nmethods: *c\n')
+    load_grid(p)
+
+def _run_folder():
+    import tempfile
+    from mcr_nb.config import save_config
+    d = Path(tempfile.mkdtemp()); save_config(base_cfg(), d / 'config.yaml')
+    return d
+
+@case('run-config-truncated', ValueError, "does not match its recorded fingerprint: it was edited or truncated")
+def _():
+    from mcr_nb.config import read_run_config
+    d = _run_folder(); t = (d / 'config.yaml').read_text().splitlines(True); (d / 'config.yaml').write_text(''.join(t[: len(t) * 2 // 3]))  # lost lines would read as defaults
+    read_run_config(d / 'config.yaml')
+
+@case('run-config-unmarked', ValueError, "has no '# fingerprint:' line")
+def _():
+    import yaml
+    from mcr_nb.config import read_run_config, config_to_dict
+    d = _run_folder(); (d / 'config.yaml').write_text(yaml.safe_dump(config_to_dict(base_cfg())))
+    read_run_config(d / 'config.yaml')
+
+@case('resume-edited-before-checkpoint', ValueError, "config.yaml was edited after the run started", "no checkpoint exists yet")
+def _():
+    from mcr_nb.learner import fit_run
+    d = _run_folder(); p = d / 'config.yaml'; p.write_text(p.read_text().replace('seed: 0', 'seed: 9'))
+    fit_run(None, d, resume=True)
+
+@case('resume-unsafe-override', ValueError, "--set on resume may change only train.epochs", "got train.lr")
+def _():
+    from mcr_nb.learner import fit_run
+    fit_run(None, _run_folder(), resume=True, overrides=['train.lr=0.1'])
+
+@case('new-run-into-run-folder', FileExistsError, "already holds a run (config.yaml)")
+def _():
+    from mcr_nb.learner import fit_run
+    fit_run(base_cfg(), _run_folder())
+
+@case('fold-on-synthetic', ValueError, "dataset 'synthetic:competition' has no folds; fold must be 0, got 7")
+def _():
+    from mcr_nb.config import DataConfig
+    from mcr_nb.learner import build_data
+    build_data(DataConfig(name='synthetic:competition'), 'train', 7)
+
+@case('non-finite-weights', RuntimeError, "non-finite weights: 1 tensor(s) hold NaN/Inf (model.w)", "no checkpoint was written")
+def _():
+    from mcr_nb.learner import check_finite_state
+    check_finite_state({'model': {'w': torch.tensor([1.0, float('inf')]), 'n': torch.tensor(3)}, 'method_module': {}, 'opt': {'state': {}}})
+
+@case('non-finite-optimizer-state', RuntimeError, "opt.state[0].exp_avg_sq")
+def _():
+    from mcr_nb.learner import check_finite_state
+    check_finite_state({'model': {}, 'method_module': {}, 'opt': {'state': {0: {'exp_avg_sq': torch.tensor([float('nan')])}}}})
+
+@case('method-flag-and-override', ValueError, "--set method=mcr contradicts --method joint")
+def _():
+    from mcr_nb.sweep import make_run_config
+    make_run_config('synthetic-competition', 'joint', overrides=['method=mcr'])
+
+@case('run-folder-is-a-file', NotADirectoryError, "is a file; a run folder must be a directory")
+def _():
+    import tempfile
+    from mcr_nb.core import RunLock
+    f = Path(tempfile.mkdtemp()) / 'f'; f.write_text('x')
+    RunLock(f)
 
 
 # ---------------------------------------------------------------- the test

@@ -1,20 +1,21 @@
 """The documentation site, checked in a real browser.
 
 Builds the site (`tools/build_docs.py`, the same code as `make docs`), serves it on 127.0.0.1 and opens every page
-in headless Chromium, driven through the DevTools protocol by the small standard-library client below (no
-Playwright needed). A page fails on: a broken internal link or anchor, an image that did not load
-(`naturalWidth == 0`), raw `$$`, `\\(` or `\\[` left in the visible text, a MathJax error, a JavaScript error or
-`console.error`, a request to anything but the local server (the site must work offline), an empty widget or
-output area. Also checked: every exported function and class has its show_doc entry, search returns results with
-their equations typeset, and a fixture site (tests/fixtures/docs_site: math, a plot, widgets, hidden cells, a picture
-file) renders each nbdev directive as intended. A checker that misses a planted fault fails too.
+in the system's headless Chromium, driven by Playwright for Python (`playwright` is in the dev extra; it is launched
+on /usr/bin/chromium with `executable_path`, so it downloads no browser of its own). A page fails on: a broken
+internal link or anchor, an image that did not load (`naturalWidth == 0`), raw `$$`, `\\(` or `\\[` left in the
+visible text, a MathJax error, a JavaScript error or `console.error`, a request to anything but the local server
+(the site must work offline), an empty widget or output area, figure text rendered below a minimum size. Also
+checked: every exported function and class has its show_doc entry, search returns results with snippets and their
+equations typeset, every slider explorer redraws its figure when a slider moves, every exercise's solution is folded
+(closed), and a fixture site (tests/fixtures/docs_site: math, a plot, widgets, hidden cells, a picture file, a
+solution) renders each nbdev directive as intended. A checker that misses a planted fault fails too.
 
 Screenshots of the home page and one tutorial are saved under _docs/_screenshots/.
-Without /usr/bin/chromium the browser tests are skipped (with the install command), unless MCR_REQUIRE_BROWSER=1
-(as in CI), where a missing browser is a failure.
+Without /usr/bin/chromium (or Playwright) the browser tests are skipped (with the install command), unless
+MCR_REQUIRE_BROWSER=1 (as in CI), where a missing browser is a failure.
 """
-import base64, contextlib, functools, http.server, json, os, re, shutil, socket, struct, subprocess, sys, tempfile
-import threading, time, urllib.parse, urllib.request
+import contextlib, functools, http.server, os, re, shutil, struct, sys, threading, time, urllib.parse, zlib
 from pathlib import Path
 
 import pytest
@@ -25,9 +26,10 @@ import build_docs  # noqa: E402
 
 FIXTURE_NBS = ROOT / "tests" / "fixtures" / "docs_site"
 INSTALL = "apt-get update && apt-get install -y chromium"
-CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-extensions", "--mute-audio", "--hide-scrollbars", "--window-size=1280,900"]
+CHROME_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--disable-extensions", "--mute-audio", "--hide-scrollbars"]
+MIN_TEXT_PX = 9       # no text of a Plotly explorer drawn smaller than this (CSS px)
+MIN_FIGURE_DPI = 72   # a PNG figure's dots per inch after the page scales it: 8-point text stays >= 8 px
 
 
 def chromium_path():
@@ -39,142 +41,61 @@ def chromium_path():
 
 def need_browser():
     path = chromium_path()
-    if path: return path
-    msg = f"headless Chromium not found at /usr/bin/chromium; install it with `{INSTALL}` (Debian/Ubuntu, as root)"
+    msg = None
+    if not path: msg = f"headless Chromium not found at /usr/bin/chromium; install it with `{INSTALL}` (Debian/Ubuntu, as root)"
+    else:
+        try: import playwright.sync_api  # noqa: F401
+        except ImportError: msg = "Playwright for Python is missing: pip install -c constraints.txt -e '.[dev]' (or pip install playwright)"
+    if msg is None: return path
     if os.environ.get("MCR_REQUIRE_BROWSER") == "1": pytest.fail(msg + " -- required because MCR_REQUIRE_BROWSER=1")
     pytest.skip(msg)
 
 
-# ------------------------------------------------------------------ a minimal WebSocket + DevTools protocol client
-class WebSocket:
-    "Just enough of RFC 6455 for the DevTools protocol: masked text frames out, text frames in."
-    def __init__(self, url: str, timeout: float = 60):
-        u = urllib.parse.urlparse(url)
-        self.sock = socket.create_connection((u.hostname, u.port), timeout=timeout)
-        key = base64.b64encode(os.urandom(16)).decode()
-        req = (f"GET {u.path} HTTP/1.1\r\nHost: {u.hostname}:{u.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-               f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n")
-        self.sock.sendall(req.encode())
-        head = b""
-        while b"\r\n\r\n" not in head:
-            chunk = self.sock.recv(1)
-            if not chunk: raise ConnectionError("DevTools closed the connection during the handshake")
-            head += chunk
-        if b" 101 " not in head.split(b"\r\n")[0]: raise ConnectionError(f"WebSocket handshake refused: {head[:200]!r}")
-
-    def _exact(self, n: int) -> bytes:
-        buf = bytearray()
-        while len(buf) < n:
-            chunk = self.sock.recv(min(n - len(buf), 1 << 20))
-            if not chunk: raise ConnectionError("DevTools connection closed")
-            buf += chunk
-        return bytes(buf)
-
-    def _frame(self, opcode: int, payload: bytes) -> None:
-        n, mask = len(payload), os.urandom(4)
-        head = bytes([0x80 | opcode])
-        if n < 126: head += bytes([0x80 | n])
-        elif n < 1 << 16: head += bytes([0x80 | 126]) + struct.pack(">H", n)
-        else: head += bytes([0x80 | 127]) + struct.pack(">Q", n)
-        self.sock.sendall(head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
-
-    def send(self, text: str) -> None: self._frame(0x1, text.encode())
-
-    def recv(self) -> str:
-        parts = []
-        while True:
-            b1, b2 = self._exact(2)
-            fin, opcode, n = b1 & 0x80, b1 & 0x0F, b2 & 0x7F
-            if n == 126: n = struct.unpack(">H", self._exact(2))[0]
-            elif n == 127: n = struct.unpack(">Q", self._exact(8))[0]
-            mask = self._exact(4) if b2 & 0x80 else None
-            data = self._exact(n)
-            if mask: data = bytes(b ^ mask[i % 4] for i, b in enumerate(data))
-            if opcode == 0x9: self._frame(0xA, data); continue  # ping -> pong
-            if opcode == 0x8: raise ConnectionError("DevTools closed the WebSocket")
-            if opcode in (0x0, 0x1, 0x2): parts.append(data)
-            if fin and opcode != 0xA: return b"".join(parts).decode()
-
-    def close(self):
-        with contextlib.suppress(OSError): self._frame(0x8, b""); self.sock.close()
-
-
 class Browser:
-    "Headless Chromium driven through the DevTools protocol: open pages, evaluate JavaScript, record errors."
+    "Headless system Chromium driven by Playwright: open pages, evaluate JavaScript, collect the errors a page logs."
     def __init__(self, exe: str):
-        self.profile = tempfile.mkdtemp(prefix="mcr-chromium-")
-        self.proc = subprocess.Popen([exe, *CHROME_FLAGS, f"--user-data-dir={self.profile}", "--remote-debugging-port=0",
-                                      "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        port_file = Path(self.profile) / "DevToolsActivePort"
-        for _ in range(300):
-            if port_file.exists() and len(port_file.read_text().split()) >= 2: break
-            if self.proc.poll() is not None: raise RuntimeError(f"chromium exited with {self.proc.returncode}")
-            time.sleep(0.1)
-        else: raise RuntimeError("chromium did not open its DevTools port within 30 s")
-        port = int(port_file.read_text().split()[0])
-        targets = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10).read())
-        page = next(t for t in targets if t.get("type") == "page")
-        self.ws = WebSocket(page["webSocketDebuggerUrl"])
-        self.next_id, self.events = 0, []
-        for m in ("Page.enable", "Runtime.enable", "Log.enable", "Network.enable"): self.call(m)
+        from playwright.sync_api import sync_playwright
+        self._pw = sync_playwright().start()
+        self._browser = self._pw.chromium.launch(executable_path=exe, headless=True, args=CHROME_ARGS)
+        self.page = self._browser.new_page(viewport={"width": 1280, "height": 900})
+        self.errors, self.origin = [], None
+        self.page.on("pageerror", lambda e: self.errors.append(f"JavaScript error: {e}"))
+        self.page.on("console", self._console)
+        self.page.on("request", self._request)
+        self.page.on("response", self._response)
 
-    def call(self, method: str, timeout: float = 60, **params):
-        "Send one DevTools command and return its result; events that arrive meanwhile are kept in `events`."
-        self.next_id += 1
-        my_id = self.next_id
-        self.ws.send(json.dumps({"id": my_id, "method": method, "params": params}))
-        t0 = time.time()
-        while time.time() - t0 < timeout:
-            msg = json.loads(self.ws.recv())
-            if msg.get("id") == my_id:
-                if "error" in msg: raise RuntimeError(f"{method}: {msg['error']}")
-                return msg.get("result", {})
-            if "method" in msg: self.events.append(msg)
-        raise TimeoutError(method)
+    def _console(self, msg):
+        if msg.type in ("error", "assert") and not msg.text.startswith("Failed to load resource"):
+            self.errors.append(f"console.error: {msg.text}")
 
-    def wait_event(self, name: str, timeout: float = 30) -> dict:
-        t0 = time.time()
-        while time.time() - t0 < timeout:
-            for i, e in enumerate(self.events):
-                if e["method"] == name: return self.events.pop(i)
-            self.ws.sock.settimeout(max(0.1, timeout - (time.time() - t0)))
-            try: self.events.append(json.loads(self.ws.recv()))
-            except socket.timeout: break
-            finally: self.ws.sock.settimeout(60)
-        raise TimeoutError(f"no {name} within {timeout} s")
+    def _request(self, req):
+        url = req.url
+        if self.origin and url.startswith(("http:", "https:", "ws:", "wss:")) and not url.startswith(self.origin):
+            self.errors.append(f"request outside the site (must work offline): {url[:120]}")
+
+    def _response(self, resp):
+        if self.origin and resp.status >= 400 and resp.url.startswith(self.origin):
+            self.errors.append(f"HTTP {resp.status} for {resp.url}")
 
     def eval(self, js: str, timeout: float = 30):
-        "Evaluate an expression (promises awaited) in the page and return its JSON value."
-        r = self.call("Runtime.evaluate", timeout=timeout, expression=js, awaitPromise=True, returnByValue=True)
-        if "exceptionDetails" in r: raise RuntimeError(f"page script failed: {r['exceptionDetails'].get('text')}: "
-                                                       f"{r['exceptionDetails'].get('exception', {}).get('description')}")
-        return r.get("result", {}).get("value")
+        "Evaluate an expression (a promise is awaited) in the page and return its JSON value."
+        return self.page.evaluate(js)
 
     def open(self, url: str) -> list:
         "Navigate to `url`, wait for load, images and MathJax; return the errors the page logged."
-        self.events.clear()
-        self.call("Page.navigate", url=url)
-        self.wait_event("Page.loadEventFired")
+        self.errors = []
+        self.origin = "{0.scheme}://{0.netloc}".format(urllib.parse.urlparse(url))
+        self.page.goto(url, wait_until="load")
         self.eval(SETTLE_JS)
-        self.call("Runtime.evaluate", expression="0")  # flush events that arrived during settling
-        return page_errors(self.events, url)
+        return list(dict.fromkeys(self.errors))
 
     def screenshot(self, path: Path, full_page: bool = False) -> None:
-        if full_page:
-            h = min(int(self.eval("document.documentElement.scrollHeight")), 8000)
-            self.call("Emulation.setDeviceMetricsOverride", width=1280, height=h, deviceScaleFactor=1, mobile=False)
-            self.eval(SETTLE_JS)
-        data = self.call("Page.captureScreenshot", format="png")["data"]
-        if full_page: self.call("Emulation.clearDeviceMetricsOverride")
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(base64.b64decode(data))
+        self.page.screenshot(path=str(path), full_page=full_page)
 
     def close(self):
-        with contextlib.suppress(Exception): self.call("Browser.close", timeout=5)
-        self.ws.close()
-        try: self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired: self.proc.kill()
-        shutil.rmtree(self.profile, ignore_errors=True)
+        with contextlib.suppress(Exception): self._browser.close()
+        with contextlib.suppress(Exception): self._pw.stop()
 
 
 SETTLE_JS = """(async () => {
@@ -204,6 +125,7 @@ INSPECT_JS = r"""(async () => {
   for (const el of document.querySelectorAll('.jupyter-widgets, .widget-area, .widget-subarea, .jp-OutputArea-output, ' +
                                               'script[type^="application/vnd.jupyter.widget"], div.cell_output')) {
     if (el.tagName === 'SCRIPT') { empty.push('an unrendered widget view'); continue; }
+    if (el.closest('details:not([open])')) continue;  // a folded solution: its content is there, not drawn
     if (!hasContent(el)) empty.push((el.className || el.tagName).toString().slice(0, 60));
   }
   return {
@@ -219,32 +141,73 @@ INSPECT_JS = r"""(async () => {
     title: document.title,
     text: document.body.innerText,
     h1: (document.querySelector('h1') || {innerText: ''}).innerText.replace(/#$/, '').trim(),
+    // figures as drawn: the file, its pixel width and the width the page gives it
+    figures: [...document.querySelectorAll('div.cell_output img, .output img')].filter(i => i.naturalWidth > 0)
+      .map(i => ({src: i.getAttribute('src'), natural: i.naturalWidth, shown: i.getBoundingClientRect().width})),
+    // the smallest text in the slider explorers' Plotly figures, in CSS px
+    explorer_text_px: Math.min(Infinity, ...[...document.querySelectorAll('.mcr-explorer-plot svg text')]
+      .filter(t => t.textContent.trim() && t.getBoundingClientRect().width > 0)
+      .map(t => parseFloat(getComputedStyle(t).fontSize))),
+    explorers: [...document.querySelectorAll('.mcr-explorer')].map(e => e.id),
+    exercises: [...document.querySelectorAll('h2, h3')].filter(h => /Exercise/.test(h.innerText)).length,
+    solutions: [...document.querySelectorAll('.tag_hide-cell details')].map(d => ({open: d.open,
+      label: d.querySelector('summary') ? d.querySelector('summary').innerText.trim() : '',
+      hidden: [...d.children].filter(c => c.tagName !== 'SUMMARY').every(c => !c.checkVisibility())})),
   };
 })()"""
 
+# Move the first slider of every explorer on the page; report whether the figure was drawn and whether it changed.
+EXPLORER_JS = r"""(async () => {
+  const sig = plot => [...plot.querySelectorAll('svg path, svg text')].map(e => (e.getAttribute('d') || '') + e.textContent).join('|');
+  const out = [];
+  for (const ex of document.querySelectorAll('.mcr-explorer')) {
+    const plot = ex.querySelector('.mcr-explorer-plot'), input = ex.querySelector('input[type=range]');
+    const before = sig(plot), frame = ex.getAttribute('data-frame');
+    input.value = String((parseInt(input.value, 10) + 1) % (parseInt(input.max, 10) + 1));
+    input.dispatchEvent(new Event('input', {bubbles: true}));
+    await new Promise(r => setTimeout(r, 400));
+    out.push({id: ex.id, drawn: !!plot.querySelector('svg.main-svg'), changed: sig(plot) !== before && before !== '',
+              frame_before: frame, frame_after: ex.getAttribute('data-frame')});
+  }
+  return out;
+})()"""
 
-def page_errors(events: list, url: str) -> list:
-    "JavaScript errors, console errors and requests that left the local server, from DevTools events."
-    origin = "{0.scheme}://{0.netloc}".format(urllib.parse.urlparse(url))
+
+def png_dpi(path: Path):
+    "Dots per inch stored in a PNG's pHYs chunk (matplotlib writes it), or None."
+    try: data = path.read_bytes()
+    except OSError: return None
+    if data[:8] != b"\x89PNG\r\n\x1a\n": return None
+    i = 8
+    while i + 8 <= len(data):
+        n, kind = struct.unpack(">I4s", data[i:i + 8])
+        if kind == b"pHYs" and n >= 9:
+            x, _, unit = struct.unpack(">IIB", data[i + 8:i + 17])
+            return x * 0.0254 if unit == 1 else None
+        if kind == b"IDAT": return None
+        i += 12 + n
+    return None
+
+
+def figure_problems(page: str, info: dict, folder: Path) -> list:
+    "Figures whose text would render too small: explorer text below MIN_TEXT_PX, PNGs shrunk below MIN_FIGURE_DPI."
     out = []
-    for e in events:
-        m, p = e["method"], e.get("params", {})
-        if m == "Runtime.exceptionThrown":
-            d = p.get("exceptionDetails", {})
-            out.append(f"JavaScript error: {d.get('exception', {}).get('description') or d.get('text')}")
-        elif m == "Runtime.consoleAPICalled" and p.get("type") in ("error", "assert"):
-            out.append("console.error: " + " ".join(str(a.get("value", a.get("description", ""))) for a in p.get("args", [])))
-        elif m == "Log.entryAdded" and p.get("entry", {}).get("level") == "error":
-            out.append(f"browser error: {p['entry'].get('text')} {p['entry'].get('url', '')}".strip())
-        elif m == "Network.requestWillBeSent":
-            req = p.get("request", {}).get("url", "")
-            if req.startswith(("http:", "https:", "ws:", "wss:")) and not req.startswith(origin):
-                out.append(f"request outside the site (must work offline): {req[:120]}")
-        elif m == "Network.responseReceived":
-            r = p.get("response", {})
-            if r.get("status", 200) >= 400 and r.get("url", "").startswith(origin):
-                out.append(f"HTTP {r['status']} for {r['url']}")
-    return list(dict.fromkeys(out))
+    if info["explorer_text_px"] is not None and info["explorer_text_px"] < MIN_TEXT_PX:
+        out.append(f"{page}: explorer text drawn at {info['explorer_text_px']:.1f} px (minimum {MIN_TEXT_PX})")
+    for f in info["figures"]:
+        src = urllib.parse.unquote((f["src"] or "").split("?")[0])
+        dpi = png_dpi((folder / posixpath_dir(page) / src).resolve()) if src.endswith(".png") else None
+        if not dpi or not f["natural"]: continue
+        shown_dpi = dpi * f["shown"] / f["natural"]
+        if shown_dpi < MIN_FIGURE_DPI:
+            out.append(f"{page}: figure {src} is shown at {shown_dpi:.0f} dpi (saved at {dpi:.0f}, scaled to {f['shown']:.0f} of "
+                       f"{f['natural']} px); its text is too small (minimum {MIN_FIGURE_DPI} dpi as shown)")
+    return out
+
+
+def posixpath_dir(page: str) -> str:
+    return page.rpartition("/")[0] or "."
+
 
 
 # ------------------------------------------------------------------ serving and checking a site
@@ -279,6 +242,15 @@ def check_site(browser: Browser, folder: Path, search_word: str | None = None) -
             problems += [f"{page}: raw TeX left in the text: {s!r}" for s in info["raw_math"]]
             problems += [f"{page}: MathJax error: {s}" for s in info["math_errors"]]
             problems += [f"{page}: empty widget/output area ({s})" for s in info["empty_areas"]]
+            problems += figure_problems(page, info, folder)
+            problems += [f"{page}: a solution is open (solutions must be folded): {s['label']!r}" for s in info["solutions"]
+                         if s["open"] or not s["hidden"]]
+            if info["explorers"]:
+                info["explorer_moves"] = browser.eval(EXPLORER_JS)
+                for e in info["explorer_moves"]:
+                    if not e["drawn"]: problems.append(f"{page}: explorer {e['id']} drew no figure")
+                    elif not e["changed"] or e["frame_before"] == e["frame_after"]:
+                        problems.append(f"{page}: moving a slider of explorer {e['id']} did not change the figure ({e})")
         problems += broken_links(seen, base, folder)
         if search_word:
             browser.open(base + f"search.html?q={urllib.parse.quote(search_word)}")
@@ -288,12 +260,31 @@ def check_site(browser: Browser, folder: Path, search_word: str | None = None) -
                 if hits: break
                 time.sleep(0.1)
             if not hits: problems.append(f"search.html: searching {search_word!r} found nothing")
+            snippets = 0
+            for _ in range(50):  # Sphinx fills each result's snippet (p.context) from the page once it has loaded it
+                snippets = browser.eval("[...document.querySelectorAll('#search-results li p.context')]"
+                                        ".filter(p => p.innerText.trim()).length")
+                if snippets: break
+                time.sleep(0.1)
+            if hits and not snippets: problems.append(f"search.html: the results for {search_word!r} show no text snippet")
             for _ in range(50):  # the snippets' TeX is typeset by _static/mcr-search-math.js once results are in
                 info = browser.eval(SETTLE_JS) and browser.eval(INSPECT_JS)
                 if not info["raw_math"]: break
                 time.sleep(0.2)
             problems += [f"search.html?q={search_word}: raw TeX left in the results: {s!r}" for s in info["raw_math"]]
     return problems, seen
+
+
+def search_hits(browser: Browser, base: str, word: str) -> int:
+    "How many results the site's search lists for `word` (once the result count has stopped changing)."
+    browser.open(base + f"search.html?q={urllib.parse.quote(word)}")
+    last, stable = -1, 0
+    for _ in range(100):
+        n = browser.eval("document.querySelectorAll('#search-results li').length")
+        stable = stable + 1 if n == last and n else 0
+        if stable >= 5 or (n == 0 and browser.eval("!!document.querySelector('#search-results p.search-summary')")): return n
+        last = n; time.sleep(0.1)
+    return last
 
 
 def broken_links(seen: dict, base: str, folder: Path) -> list:
@@ -329,6 +320,12 @@ def undocumented_symbols(out: Path) -> list:
             if pages[page] is None: missing.append(f"{full}: no page {page}")
             elif f'id="{frag}"' not in pages[page]: missing.append(f"{full}: no entry #{frag} on {page}")
     return missing
+
+
+EXPLORER_PAGES = ["tutorials/mi_decomposition.html", "tutorials/the_game.html", "tutorials/synthetic_benchmark.html"]
+EXERCISE_PAGES = ["tutorials/mi_decomposition.html", "tutorials/the_game.html", "tutorials/mcr_in_your_loop.html",
+                  "tutorials/synthetic_benchmark.html", "tutorials/estimating_unique_information.html",
+                  "tutorials/your_own_data.html", "tutorials/ceb_bottleneck.html", "tutorials/real_data_on_a_laptop.html"]
 
 
 # ------------------------------------------------------------------ fixtures
@@ -380,6 +377,23 @@ def test_site_builds_and_passes_browser_check(site, request):
         browser.open(base + shot + ".html"); browser.screenshot(out / "_screenshots" / "tutorial.png", full_page=True)
     print(f"checked {len(seen)} pages; screenshots of index and {shot} in {out / '_screenshots'}")
     assert not problems, f"{len(problems)} problem(s) on the site:\n" + "\n".join(problems[:60])
+    # the course: explorers, exercises with folded solutions, the course pages linked from the home page
+    for page in EXPLORER_PAGES:
+        assert seen[page]["explorers"], f"{page} has no slider explorer"
+        assert all(e["changed"] for e in seen[page]["explorer_moves"]), seen[page]["explorer_moves"]
+    for page in EXERCISE_PAGES:
+        n_ex, n_sol = seen[page]["exercises"], len(seen[page]["solutions"])
+        assert n_ex >= 3 and n_sol >= 3, f"{page}: {n_ex} exercise headings and {n_sol} folded solutions (want >= 3 each)"
+    home_links = set(seen["index.html"]["links"])
+    for target in ("course/syllabus.html", "course/glossary.html", "course/bibliography.html", "https://arxiv.org/abs/2411.07335"):
+        assert any(l.split("#")[0].endswith(target) for l in home_links), f"the home page does not link {target}"
+    with serve(out) as base:  # maths names are indexed as the prose spells them: $L_{MIPD}$ is found by `L_MIPD`
+        n_math, n_word = search_hits(browser, base, "L_MIPD"), search_hits(browser, base, "MIPD")
+    print(f"search: 'L_MIPD' {n_math} pages, 'MIPD' {n_word} pages")
+    assert n_math >= 8, f"searching 'L_MIPD' finds {n_math} pages (the maths $L_{{MIPD}}$ is on many more)"
+    others = [p for p in seen if p.startswith("tutorials/") and p not in EXERCISE_PAGES and p != "tutorials/reliability.html"
+              and seen[p]["exercises"] < 3]
+    if others: print("tutorials without 3 exercises yet:", others)
 
 
 def test_fixture_site_renders_directives(browser, fixture_site):
@@ -400,6 +414,11 @@ def test_fixture_site_renders_directives(browser, fixture_site):
     assert 'class="mcr-subtitle' in tut and "mcr-run-note" in tut and "jupyter lab nbs/tutorials/01_fixture.ipynb" in tut
     assert tut.count("<img") >= 3, "the plot, the widget's static figure and the picture file should be images"
     assert "static view of an interactive widget" in tut and "Interactive widget." in tut
+    assert [s["open"] for s in info["solutions"]] == [False] and info["solutions"][0]["label"] == "Show the solution"
+    assert "SOLUTION_MARKER" in tut and "SOLUTION_MARKER" not in info["text"], "the solution must be in the page, folded"
+    assert info["explorers"] == ["fixture-explorer"] and info["explorer_moves"][0]["changed"], info.get("explorer_moves")
+    assert "plotly.min.js" in tut and "plotly.min.js" not in home, "Plotly's script is loaded only by pages with an explorer"
+    assert (out / "_static" / "plotly.min.js").stat().st_size > 1e6
     assert tut.count("<mjx-container") == 0  # MathJax typesets in the browser: the HTML ships TeX ...
     n_math = len(re.findall(r'class="math', tut))
     assert n_math >= 3, f"expected inline and display math on the fixture page, found {n_math}"
@@ -411,12 +430,15 @@ def test_checker_catches_faults(browser, tmp_path):
       <h1 id="top">Bad page</h1><p>Unrendered display math: $$x^2$$ and inline \\(y\\).</p>
       <a href="missing.html">a dead link</a> <a href="index.html#nowhere">a dead anchor</a> <a href="#top">fine</a>
       <img src="no-such-image.png"> <div class="cell_output"></div>
+      <div class="tag_hide-cell"><details open><summary>Show the solution</summary><div>the answer</div></details></div>
+      <div class="mcr-explorer" id="dead-explorer"><input type="range" min="0" max="2" value="0"><div class="mcr-explorer-plot"></div></div>
       <script>console.error('planted console error'); undefined_function();</script></body></html>""")
     problems, _ = check_site(browser, tmp_path)
     text = "\n".join(problems)
     for expected in ["broken link to missing.html", "missing anchor index.html#nowhere", "naturalWidth 0",
                      "raw TeX left in the text: '$$'", "raw TeX left in the text: '\\\\('", "planted console error",
-                     "undefined_function", "empty widget/output area", "HTTP 404"]:
+                     "undefined_function", "empty widget/output area", "HTTP 404", "a solution is open",
+                     "explorer dead-explorer drew no figure"]:
         assert expected in text, f"the checker missed: {expected}\n{text}"
     assert "#top" not in text
     assert undocumented_symbols(tmp_path), "the show_doc coverage check found nothing missing on an empty site"

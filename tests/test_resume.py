@@ -56,14 +56,17 @@ def _finish(p, timeout=120):
 
 
 def _records(run):
-    "metrics.jsonl without wall-clock time."
-    return [{k: v for k, v in json.loads(l).items() if k != 'time'} for l in (run / 'metrics.jsonl').read_text().splitlines()]
+    "metrics.jsonl without the wall-clock measurements (`VOLATILE_KEYS`: time, throughput)."
+    from mcr_nb.learner import VOLATILE_KEYS
+    return [{k: v for k, v in json.loads(l).items() if k not in VOLATILE_KEYS} for l in (run / 'metrics.jsonl').read_text().splitlines()]
 
 
 def _csv(run):
+    from mcr_nb.learner import VOLATILE_KEYS
     lines = (run / 'metrics.csv').read_text().splitlines()
-    t = lines[0].split(',').index('time')
-    return [[c for i, c in enumerate(l.split(',')) if i != t] for l in lines]
+    drop = [i for i, c in enumerate(lines[0].split(',')) if c in VOLATILE_KEYS]
+    assert 'time' in lines[0].split(',') and len(drop) >= 3, lines[0]  # time, samples_per_s, data_wait (+ peak_mem_mb on CUDA)
+    return [[c for i, c in enumerate(l.split(',')) if i not in drop] for l in lines]
 
 
 def _weights(run, name='last.pt'):
@@ -115,7 +118,7 @@ def test_kill_resume_and_reproducibility(tmp_path):
     from mcr_nb.config import load_config, apply_overrides
     from mcr_nb.learner import fit_run
     cfg = apply_overrides(load_config(tmp / 'ref' / 'config.yaml'), ['train.lr=0.1'])
-    with pytest.raises(ValueError, match=r"different config \(differs in \['train'\]\)"):
+    with pytest.raises(ValueError, match=r"with a different config: train.lr: 0.003 -> 0.1;"):
         fit_run(cfg, tmp / 'ref', resume=True)
     with pytest.raises(FileExistsError, match='already holds a run'):
         fit_run(cfg, tmp / 'ref')

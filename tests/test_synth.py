@@ -47,4 +47,6 @@ def test_cli_help_and_check(capsys):
     with pytest.raises(SystemExit) as e: mcr_synth(["--help"])
     assert e.value.code == 0 and "Generate the synthetic" in capsys.readouterr().out
     assert mcr_synth(["--check", "--out", str(ROOT), "--names", "unique"]) == 0
-    with pytest.raises(ValueError, match="unknown synthetic dataset 'nope'"): mcr_synth(["--check", "--names", "nope"])
+    assert mcr_synth(["--check", "--names", "nope"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("mcr_synth: error:") and "unknown synthetic dataset 'nope'" in err[0], err

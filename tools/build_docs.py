@@ -4,7 +4,7 @@ Quarto (what `nbdev_docs` needs) does not install here, so the route is:
 1. nbdev's own notebook processors (front matter from `# Title` / `> subtitle`, `show_doc` cells after every
    exported definition, doc links, hidden cells removed, magics cleaned);
 2. a small mapping step written here: Quarto-style directives (`#| include: false`, `#| echo: false`,
-   `#| output: false`, `#| code-fold`) become myst-nb cell tags, the front matter becomes the page title and
+   `#| output: false`, `#| code-fold`, `#| solution`) become myst-nb cell tags (a solution is folded, closed), the front matter becomes the page title and
    subtitle, `show_doc` entries are rendered from the installed package (imported, never the notebook's cells),
    `#| export` source is shown folded after its entries (`#| exports` unfolded), widgets are replaced by the
    static outputs they captured (the figure of their default setting, else a note), nbdev's absolute doc links
@@ -56,14 +56,19 @@ def page_name(rel: Path) -> str:
     return (rel.parent / name).with_suffix("").as_posix()
 
 
+SECTION_ORDER = ("course", "tutorials", "guides")  # sidebar groups first, in this order; other folders follow
+
+
 def nav_groups(pages: list[dict]) -> list[tuple[str, list[dict]]]:
-    "Sidebar groups in notebook order: each sub-folder of nbs/ (tutorials first), then the API reference."
+    """Sidebar groups in notebook order: a page's `- section: name` front matter (in its title cell) or else its
+    sub-folder of nbs/; course, tutorials and guides first, other folders alphabetically, then the API reference."""
     folders = {}
     for p in pages:
         if p["page"] == "index": continue
-        folder = p["rel"].parent.as_posix()
+        folder = p.get("section") or p["rel"].parent.as_posix()
         folders.setdefault(folder, []).append(p)
-    order = sorted(folders, key=lambda f: (f == ".", f != "tutorials", f))
+    rank = lambda f: SECTION_ORDER.index(f) if f in SECTION_ORDER else len(SECTION_ORDER)
+    order = sorted(folders, key=lambda f: (f == ".", rank(f), f))
     caption = lambda f: "API reference" if f == "." else f.replace("_", " ").capitalize()
     return [(caption(f), folders[f]) for f in order]
 
@@ -341,6 +346,10 @@ def convert(path: Path, nbs: Path, cfg: dict, nb_pages: dict, warnings: list, er
         if is_sd or is_false(d.get("echo", "")) or not body.strip(): add_tags(c, "remove-input")
         if is_false(d.get("output", "")): add_tags(c, "remove-output")
         if str(d.get("code-fold", "")).lower() in ("true", "1"): add_tags(c, "hide-input")
+        if d.get("solution"):  # an exercise's solution: code and output folded, closed until the reader opens it
+            add_tags(c, "hide-cell")
+            c.setdefault("metadata", {})["mystnb"] = {"code_prompt_show": "Show the solution",
+                                                      "code_prompt_hide": "Hide the solution"}
         if not c.get("outputs") and "remove-input" in c.get("metadata", {}).get("tags", []): continue
         if not body.strip() and not c.get("outputs"): continue
         if d.get("export") or d.get("exporti"):
@@ -367,7 +376,7 @@ def convert(path: Path, nbs: Path, cfg: dict, nb_pages: dict, warnings: list, er
     cells = [md_cell(head)] + cells + ([md_cell(run_note)] if page != "index" else [])
     meta = {"kernelspec": raw_nb.get("metadata", {}).get("kernelspec", {"name": "python3", "display_name": "Python 3", "language": "python"}),
             "language_info": {"name": "python"}}
-    return {"page": page, "rel": rel, "title": title,
+    return {"page": page, "rel": rel, "title": title, "section": fm.get("section"),
             "nb": {"cells": cells, "metadata": meta, "nbformat": 4, "nbformat_minor": 5}}
 
 

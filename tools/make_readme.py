@@ -1,7 +1,7 @@
 """Generate README.md from nbs/index.ipynb without Quarto.
 
 Hidden cells (`#| hide`, `#| include: false`) are dropped, nbdev directives are stripped, markdown cells are
-copied, code cells become fenced python blocks followed by their text outputs (`#| echo: false` shows only
+copied (relative links to notebooks become `nbs/...` paths), code cells become fenced python blocks followed by their text outputs (`#| echo: false` shows only
 the output). Usage: `python tools/make_readme.py [--check]` (`--check` exits 1 if README.md is stale).
 """
 import json, sys, re
@@ -35,12 +35,17 @@ def text_outputs(cell: dict) -> str:
     return "".join(parts).rstrip()
 
 
+def nb_links(md: str) -> str:
+    "Relative links to notebooks (`tutorials/x.ipynb`), written for the site, as paths from the repository root (`nbs/...`)."
+    return re.sub(r"\]\((?![a-zA-Z][\w+.-]*:|/|#)([^)\s]+\.ipynb(?:#[^)\s]*)?)\)", lambda m: f"](nbs/{m.group(1)})", md)
+
+
 def render(nb: dict) -> str:
     out = []
     for cell in nb["cells"]:
         src = "".join(cell["source"])
         if cell["cell_type"] == "markdown":
-            out.append(src.strip())
+            out.append(nb_links(src.strip()))
             continue
         if cell["cell_type"] != "code": continue
         d = directives(src)

@@ -22,7 +22,8 @@ _NORM_CACHE = {}  # (root, split settings, 'wav' | 'face') -> statistics of the 
 CREMAD_LAYOUT = '''CREMA-D/
   AudioWAV/<clip>.wav          (e.g. 1001_DFA_ANG_XX.wav)
   Image-01-FPS/<clip>/*.jpg    (1-fps frames)
-  data_splits_VALV.json        (split_format='folds')  or  train.csv + test.csv (split_format='csv')
+  data_splits_VALV.json or the authors' data_splits_VALV.pkl (JSON text)   (split_format='folds')
+  or train.csv + test.csv      (split_format='csv')
   Face_features/<clip>.npy     (mode='conformer': float (T, 1408))'''
 
 def cremad_label(clip: str,  # a clip name such as '1001_DFA_ANG_XX' (with or without .wav)
@@ -61,16 +62,23 @@ class CremadDataset(Dataset):
         self.clips = self._clips(self.split)
         self.labels = [cremad_label(c) for c in self.clips]
         self.modalities, self.n_classes = ['audio', 'video'], len(CREMAD_CLASSES)
-        for c in self.clips[:1] + self.clips[-1:]:  # check the layout early on the first and last clip
-            require(self.root / 'AudioWAV' / f'{c}.wav', CREMAD_LAYOUT)
-            if self.mode == 'resnet': require(self.root / 'Image-01-FPS' / c, CREMAD_LAYOUT, is_dir=True)
-            else: require(self.root / 'Face_features' / f'{c}.npy', CREMAD_LAYOUT)
+        self._check_files()
         self.n_frames, self.size, self.sr, self.n_samples = n_frames, image_size, sr, int(round(sr * seconds))
         self.transform = FrameTransform(self.split == 'train' if train_aug is None else train_aug, image_size, per_frame=True)
         if self.mode == 'conformer':
             self.sr, self.n_samples, self.face_frames = 16000, int(round(16000 * max_seconds)), face_frames
             self.wav_norm, self.face_norm = self._norm(wav_norm, 'wav'), self._norm(face_norm, 'face')
             self.dims = {'video': int(self._face_raw(self.clips[0]).shape[1])}  # face-feature size, for the model builder
+
+    def _check_files(self):
+        "Every clip's files exist (one stat each): a missing one is an error now, not a crash in the middle of an epoch."
+        need = [('AudioWAV', '{}.wav', False), ('Image-01-FPS', '{}', True) if self.mode == 'resnet' else ('Face_features', '{}.npy', False)]
+        for folder, pattern, is_dir in need:
+            require(self.root / folder, CREMAD_LAYOUT, is_dir=True)
+            missing = [c for c in self.clips if not ((self.root / folder / pattern.format(c)).is_dir() if is_dir else (self.root / folder / pattern.format(c)).is_file())]
+            if missing:
+                raise DataLayoutError(f"{len(missing)} of the {len(self.clips)} {self.split} clips have no {folder}/{pattern.format('<clip>')} "
+                                      f"(first: {missing[:5]}). Expected layout:\n{CREMAD_LAYOUT}")
 
     def _clips(self, split):
         fmt, fold, split_file, val_fraction, seed = self._split_args
@@ -110,9 +118,12 @@ class CremadDataset(Dataset):
         return {'audio': audio, 'video': video}
 
     def _folds(self, fold, split_file, split):
-        path = require(split_file or self.root / 'data_splits_VALV.json', CREMAD_LAYOUT)
+        if split_file is None:   # the JSON file mcr_prep writes, else the authors' data_splits_VALV.pkl (JSON text inside)
+            split_file = next((self.root / n for n in ('data_splits_VALV.json', 'data_splits_VALV.pkl') if (self.root / n).is_file()),
+                              self.root / 'data_splits_VALV.json')
+        path = require(split_file, CREMAD_LAYOUT)
         try: folds = json.loads(Path(path).read_text())
-        except Exception as e: raise CorruptFileError(f"cannot read {str(path)!r} as JSON: {e}") from e
+        except Exception as e: raise CorruptFileError(f"cannot read {str(path)!r} as JSON (the authors' .pkl fold file is JSON text): {e}") from e
         key = str(fold + 1)
         if key not in folds: raise ValueError(f"{str(path)!r} has folds {sorted(folds)}; fold={fold} needs key {key!r}")
         return [Path(e.split('-')[0]).stem for e in folds[key][split]]

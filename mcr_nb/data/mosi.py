@@ -45,6 +45,13 @@ class AffectDataset(Dataset):
         try: part = {k: np.asarray(data[key][k], dtype=np.float32) for k in (*AFFECT_MODALITIES, 'labels')}
         except (KeyError, TypeError, ValueError) as e:
             raise CorruptFileError(f"{str(path)!r} does not have the expected structure ({type(e).__name__}: {e}); expected\n{_layout(name)}") from e
+        lengths = {k: len(v) for k, v in part.items()}
+        if len(set(lengths.values())) != 1:
+            raise CorruptFileError(f"{str(path)!r} split {key!r}: the modalities and labels have different numbers of samples {lengths}; "
+                                   f"every array must have one row per sample")
+        bad = int((~np.isfinite(part['labels'])).sum())
+        if bad: raise CorruptFileError(f"{str(path)!r} split {key!r}: {bad} of {lengths['labels']} labels are NaN or infinite; "
+                                       f"sentiment labels must be finite scores in [-3, 3]")
         keep = np.abs(part['text']).reshape(len(part['text']), -1).sum(1) > 0  # MultiBench drop_entry
         self.n_dropped = int((~keep).sum())
         self.x = {m: torch.from_numpy(np.nan_to_num(part[m][keep][:, -max_seq_len:], nan=0., posinf=0., neginf=0.)) for m in self.modalities}

@@ -1,0 +1,186 @@
+"""Throughput of training per Table-1 config: the loader alone, the step alone and the whole loop, for joint and MCR.
+
+Usage: python benchmarks/bench_throughput.py [--quick] [--device cpu|cuda] [--configs NAME,NAME] [--batches N]
+                                             [--workers N] [--out DIR]
+
+For each config in `mcr_nb.benchmarks.BENCHMARKS` the script writes a small dataset in the benchmark's real
+on-disk format with the loader's own fixture writer (`write_cremad_fixture`, `write_ave_fixture`, ...), resolves
+the run config as `mcr_train` does (`make_run_config`), builds the dataset, model, method and optimizer as the
+learner does, and measures samples per second of
+  (a) the loader alone: `mcr_nb.learner.iter_batches` over the training split, as an epoch reads it;
+  (b) the step alone: forward, loss, backward and optimizer step on one batch already on the device (best of
+      three rounds);
+  (c) the whole loop: loader, copy to the device and step, as in training;
+for the methods `joint` and `mcr`. Per config it prints one line with the word `bottleneck` naming what bounds
+the loop (the loader or the step: whichever alone is slower) and the MCR/joint ratio of the step time. The
+results go to `benchmarks/results/throughput_<device>[_quick].json` with the device's name.
+
+`--quick` (meant to finish in under 3 minutes on 2 CPU cores; one torch thread unless `--threads` says otherwise) shrinks the inputs (32 px frames, 8 frames at most,
+half-second audio, small encoder widths and latents, as `tests/test_data_e2e.py` does), uses batch 8 and times 4
+batches per measurement; without it the configs' own shapes and batch sizes are used (meant for a GPU).
+Configs whose optional dependencies are missing (`transformers`, `h5py`, `soundfile`, ...) are skipped, naming
+the missing module. Timings are wall-clock (the loader runs in worker processes or the main thread); on a
+shared machine run it twice and compare.
+"""
+import argparse, importlib.util, json, platform, re, sys, tempfile, time
+from pathlib import Path
+
+import torch
+
+TINY_W2V = ('{hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32, conv_dim: [8, 8], '
+            'conv_kernel: [10, 3], conv_stride: [5, 2], num_conv_pos_embeddings: 8, num_conv_pos_embedding_groups: 2, '
+            'feat_extract_norm: layer, do_stable_layer_norm: true}')
+TINY_HUBERT = ('{hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32, conv_dim: [8, 8], '
+               'conv_kernel: [10, 3], conv_stride: [5, 2], num_conv_pos_embeddings: 8, num_conv_pos_embedding_groups: 2}')
+TINY_VIVIT = '{hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32, image_size: 32, tubelet_size: [2, 16, 16]}'
+AV_QUICK = ['data.options.image_size=32', 'model.options.widths=[8,8,8,8]', 'model.latent=8']
+QUICK = {   # config -> overrides that shrink shapes for --quick
+    'cremad-resnet': AV_QUICK, 'ave-resnet': AV_QUICK, 'ucf-resnet': AV_QUICK,
+    'cremad-conformer': ['data.options.max_seconds=0.5', 'data.options.face_frames=8', 'model.latent=16', 'model.options.n_layers=1',
+                         'model.options.n_heads=2', 'model.options.kernel=3', f'model.options.wav2vec2_config={TINY_W2V}'],
+    'ave-hubert-vivit': ['data.options.max_seconds=0.25', 'data.options.image_size=32', 'data.options.n_frames=4', 'model.latent=16',
+                         'model.options.num_frames=4', f'model.options.hubert_config={TINY_HUBERT}', f'model.options.vivit_config={TINY_VIVIT}'],
+    'mosi-vt': ['model.options.n_layers=1'], 'mosi-vat': ['model.options.n_layers=1'],
+    'mosei-vt': ['model.options.n_layers=1'], 'mosei-vat': ['model.options.n_layers=1'],
+    'sthsth-2p1d': ['data.options.image_size=16', 'data.options.n_frames=4', 'model.options.widths=[8,8]', 'model.latent=8'],
+    'sthsth-swin': ['data.options.image_size=16', 'data.options.n_frames=4', 'model.options.dim=8', 'model.options.depths=[1,1]',
+                    'model.options.heads=[2,2]', 'model.options.window=[2,4,4]', 'model.options.random_init=true', 'model.latent=16'],
+}
+NEEDS = {'cremad-conformer': ['transformers'], 'ave-hubert-vivit': ['transformers'], 'sthsth-2p1d': ['h5py'], 'sthsth-swin': ['h5py'],
+         'ucf-resnet': ['h5py']}
+
+
+def fixture(name: str, root: Path, quick: bool) -> Path:
+    "Write a small dataset for config `name` in its real on-disk format; return the data root."
+    if name.startswith('cremad'):
+        from mcr_nb.data.cremad import write_cremad_fixture
+        return write_cremad_fixture(root / 'CREMA-D', **({'face_dim': 24} if quick and 'conformer' in name else {}))
+    if name.startswith('ave'):
+        from mcr_nb.data.ave import write_ave_fixture
+        kw = {'spec_shape': (257, 20), 'wav_seconds': 0.25} if 'hubert' in name else {'spec_shape': (257, 100 if quick else 1004)}
+        return write_ave_fixture(root / 'AVE', n_per_split=(16, 4, 4), **kw)
+    if name.startswith('ucf'):
+        from mcr_nb.data.ucf import write_ucf_fixture
+        return write_ucf_fixture(root / 'UCF-101')
+    if name.startswith(('mosi', 'mosei')):
+        from mcr_nb.data.mosi import write_affect_fixture
+        ds = name.split('-')[0]
+        return write_affect_fixture(root / ds.upper(), ds, n_per_split=(32, 8, 8))
+    if name.startswith('sthsth'):
+        from mcr_nb.data.sthsth import write_sthsth_fixture
+        return write_sthsth_fixture(root / 'Something-Something', n_per_split=(18, 6))
+    raise ValueError(f"no fixture writer for config {name!r}; add one to bench_throughput.fixture")
+
+
+def sync(dev):
+    if dev.type == 'cuda': torch.cuda.synchronize(dev)
+
+
+def setup(name, method, root, dev, quick, batch):
+    "Dataset, model, method and optimizer of one run, built as the learner builds them."
+    from mcr_nb.sweep import make_run_config
+    from mcr_nb.config import method_params
+    from mcr_nb.learner import build_data, build_model, get_method_class, make_optimizer
+    ovs = [f'data.root={root}'] + (QUICK.get(name, []) + [f'data.batch_size={batch}'] if quick else [])
+    cfg = make_run_config(name, method, 0, 0, ovs)
+    ds = build_data(cfg.data, 'train', cfg.fold)
+    model = build_model(cfg.model, ds).to(dev)
+    m = get_method_class(cfg.method)(method_params(cfg), model, ds.n_classes)
+    if m.module is not None: m.module.to(dev)
+    return cfg, ds, m, make_optimizer(m.parameters(), cfg.train)
+
+
+def measure(name, method, root, dev, quick, n_batches, workers):
+    "Samples/s of the loader alone, the step alone and the whole loop for one config and method."
+    from mcr_nb.learner import iter_batches
+    cfg, ds, m, opt = setup(name, method, root, dev, quick, 8)
+    bs = min(cfg.data.batch_size, len(ds))
+    order = torch.randperm(len(ds), generator=torch.Generator().manual_seed(0))
+    batches = [order[i:i + bs] for i in range(0, len(ds) - bs + 1, bs)] or [order]
+    batches = (batches * (n_batches // len(batches) + 1))[:n_batches]
+    nw = cfg.data.num_workers if workers is None else workers
+    move = lambda xb, y: ({k: v.to(dev, non_blocking=True) for k, v in xb.items()}, y.to(dev, non_blocking=True))
+
+    def step(xb, y):
+        opt.zero_grad(set_to_none=True)
+        loss, _ = m.loss(m.forward(xb), y)
+        loss.backward(); opt.step()
+
+    for _ in iter_batches(ds, batches[:2], 0, seed=0): pass   # warm-up: imports, file cache
+    t = time.perf_counter(); n = 0
+    for xb, y in iter_batches(ds, batches, nw, seed=0): n += len(y)
+    loader = n / (time.perf_counter() - t)
+    xb, y = move(*next(iter(iter_batches(ds, batches[:1], 0, seed=0))))
+    for _ in range(2): step(xb, y)   # warm-up (allocator, cudnn autotuning, caches)
+    best = float('inf')
+    for _ in range(3):   # the least disturbed of three rounds (the machine may be shared)
+        sync(dev); t = time.perf_counter()
+        for _ in range(n_batches): step(xb, y)
+        sync(dev); best = min(best, time.perf_counter() - t)
+    step_rate = n_batches * len(y) / best
+    t = time.perf_counter(); n = 0
+    for xb, y in iter_batches(ds, batches, nw, seed=1):
+        step(*move(xb, y)); n += len(y)
+    sync(dev); loop = n / (time.perf_counter() - t)
+    return {'batch_size': len(y), 'num_workers': nw, 'batches': n_batches,
+            'loader_samples_per_s': round(loader, 2), 'step_samples_per_s': round(step_rate, 2), 'loop_samples_per_s': round(loop, 2)}
+
+
+def device_name(dev) -> str:
+    if dev.type == 'cuda': return torch.cuda.get_device_name(dev)
+    cpu = platform.processor() or platform.machine()
+    try: cpu = next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
+    except (OSError, StopIteration): pass
+    return f"CPU {cpu}, {torch.get_num_threads()} thread(s)"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--quick', action='store_true', help='small shapes, batch 8, 4 batches per measurement (< 3 min on 2 CPU cores)')
+    ap.add_argument('--device', default='cpu'); ap.add_argument('--configs', default='', help='comma-separated config names (default: all)')
+    ap.add_argument('--batches', type=int, default=None, help='batches per measurement (default 4 with --quick, else 20)')
+    ap.add_argument('--workers', type=int, default=None, help='DataLoader workers (default: the config\'s data.num_workers)')
+    ap.add_argument('--threads', type=int, default=None, help='torch CPU threads (default: 1 with --quick, else torch\'s choice)')
+    ap.add_argument('--out', default=str(Path(__file__).resolve().parent / 'results'), help='folder for the JSON results')
+    a = ap.parse_args()
+    threads = a.threads or (1 if a.quick else None)   # --quick: one thread, so that a shared or small machine is not oversubscribed
+    if threads: torch.set_num_threads(threads)
+    dev = torch.device(a.device)
+    if dev.type == 'cuda' and not torch.cuda.is_available(): sys.exit("bench_throughput: error: --device cuda but no CUDA device is visible")
+    import mcr_nb.benchmarks
+    names = [c for c in a.configs.split(',') if c] or list(mcr_nb.benchmarks.BENCHMARKS)
+    n_batches = a.batches or (4 if a.quick else 20)
+    res = {'device': device_name(dev), 'torch': torch.__version__, 'quick': a.quick, 'batches': n_batches, 'configs': {}}
+    print(f"torch {torch.__version__}, device {res['device']}, {'quick' if a.quick else 'full'} shapes, {n_batches} batches per measurement")
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix='mcr_throughput_') as tmp:
+        for name in names:
+            missing = [m for m in NEEDS.get(name, []) if importlib.util.find_spec(m) is None]
+            if missing:
+                print(f"{name}: skipped, needs the optional package(s) {', '.join(missing)} (not installed)")
+                res['configs'][name] = {'skipped': f"needs {', '.join(missing)}"}; continue
+            try:
+                root = fixture(name, Path(tmp) / name, a.quick)
+                r = {meth: measure(name, meth, root, dev, a.quick, n_batches, a.workers) for meth in ('joint', 'mcr')}
+            except ImportError as e:   # an optional dependency the loader or encoder needs
+                print(f"{name}: skipped, needs {e.name or e} (not installed)")
+                res['configs'][name] = {'skipped': f"needs {e.name or e}"}; continue
+            for meth, v in r.items():
+                print(f"{name} {meth}: loader {v['loader_samples_per_s']:.1f}, step {v['step_samples_per_s']:.1f}, "
+                      f"loop {v['loop_samples_per_s']:.1f} samples/s (batch {v['batch_size']}, workers {v['num_workers']})")
+            mcr = r['mcr']
+            bound = 'loader' if mcr['loader_samples_per_s'] < mcr['step_samples_per_s'] else 'step'
+            ratio = r['joint']['step_samples_per_s'] / mcr['step_samples_per_s']
+            print(f"{name}: bottleneck {bound} (MCR loop {mcr['loop_samples_per_s']:.1f} samples/s; loader alone "
+                  f"{mcr['loader_samples_per_s']:.1f}, step alone {mcr['step_samples_per_s']:.1f}); MCR/joint step time {ratio:.2f}x")
+            res['configs'][name] = {**r, 'bottleneck': bound, 'mcr_over_joint_step_time': round(ratio, 3)}
+    res['seconds'] = round(time.perf_counter() - t0, 1)
+    out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
+    slug = re.sub(r'[^a-z0-9]+', '-', res['device'].lower()).strip('-')[:60]
+    path = out / f"throughput_{slug}{'_quick' if a.quick else ''}.json"
+    path.write_text(json.dumps(res, indent=1) + '\n')
+    print(f"results: {path} ({res['seconds']} s)")
+
+
+if __name__ == '__main__':
+    main()
