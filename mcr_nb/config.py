@@ -407,6 +407,7 @@ class TrainConfig:
     tensorboard: bool = False  # also log to TensorBoard in `<run folder>/tensorboard` (needs `pip install tensorboard`)
     grad_accum_steps: int = 1  # split each batch into this many micro-batches and step once (same result for per-sample-mean losses)
     channels_last: bool = False  # channels-last memory format for 4-D conv weights and inputs
+    sync_bn: bool = True  # under DDP: BatchNorm layers normalise with the global batch's statistics (SyncBatchNorm)
     cudnn_benchmark: bool = True  # cuDNN autotuning on CUDA (always off with deterministic=true)
     tf32: bool = True  # TF32 matrix products and convolutions for float32 work on CUDA (Ampere and later)
     compile: bool = False  # `torch.compile` the model (off by default: compile time, not measured faster here)

@@ -15,6 +15,8 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
+from .distributed import (init_distributed, dist_info, gather_cat, gather_output, GatherSyncBatchNorm,
+                                convert_sync_batchnorm, MethodForward)
 from .core import (check_choice, check_labels, check_modalities, check_tensor, seed_everything, get_device,
                          get_rng_state, set_rng_state, atomic_save, atomic_write, durable_append, load_checkpoint,
                          RunLock, RunStopped)
@@ -29,12 +31,11 @@ __all__ = ['SPLITS', 'EVENTS', 'CHECKPOINT_FORMAT', 'CHECKPOINT_VERSION', 'VOLAT
            'build_model', 'EpochSampler', 'batch_getter', 'SeededItems', 'auto_workers', 'resolve_workers',
            'BatchLoader', 'iter_batches', 'CancelFitException', 'NonFiniteLossError', 'NonFiniteStateError',
            'RunInterrupted', 'Callback', 'task_loss', 'n_correct', 'Method', 'register_method', 'list_methods',
-           'get_method_class', 'lr_factor', 'init_distributed', 'dist_info', 'DeviceCB', 'MixedPrecisionCB',
-           'GradSyncCB', 'NonFiniteGuardCB', 'ClipGradCB', 'TrainMetricsCB', 'LoggerCB', 'ProgressCB',
-           'tensorboard_writer_class', 'TensorBoardCB', 'improved', 'EarlyStoppingCB', 'CheckpointCB',
-           'use_deterministic', 'apply_speed_settings', 'make_optimizer', 'default_callbacks', 'Learner',
-           'score_predictions', 'evaluate', 'stop_on_signals', 'check_finite_state', 'check_checkpoint',
-           'load_model_state', 'unimodal_stages', 'init_from_unimodal', 'fit_run', 'evaluate_run']
+           'get_method_class', 'lr_factor', 'DeviceCB', 'MixedPrecisionCB', 'NonFiniteGuardCB', 'ClipGradCB',
+           'TrainMetricsCB', 'LoggerCB', 'ProgressCB', 'tensorboard_writer_class', 'TensorBoardCB', 'improved',
+           'EarlyStoppingCB', 'CheckpointCB', 'use_deterministic', 'apply_speed_settings', 'make_optimizer',
+           'default_callbacks', 'Learner', 'score_predictions', 'evaluate', 'stop_on_signals', 'check_finite_state',
+           'check_checkpoint', 'load_model_state', 'unimodal_stages', 'init_from_unimodal', 'fit_run', 'evaluate_run']
 
 # %% ../nbs/07_learner.ipynb #ce5ec1b2
 class TensorMultimodalDataset(torch.utils.data.Dataset):
@@ -300,6 +301,7 @@ def n_correct(pred: torch.Tensor,  # (B, C) logits or (B,) / (B, 1) regression p
 class Method:
     "Joint training (the base of every method): cross-entropy of the fused logits."
     Params = JointParams
+    min_batch = 1  # the smallest batch the loss is defined on (checked before training)
     def __init__(self,
                  params,  # the method's parameter dataclass
                  model: nn.Module,  # the MultimodalModel being trained
@@ -364,21 +366,6 @@ def lr_factor(step: int,  # optimiser steps taken so far
     floor = cfg.eta_min / cfg.lr
     return floor + (1 - floor) * (1 + math.cos(math.pi * t / T)) / 2
 
-# %% ../nbs/07_learner.ipynb #0989ddbc
-def init_distributed() -> tuple[int, int]:
-    "Join the process group described by torchrun's environment; return (rank, world size)."
-    world = int(os.environ.get('WORLD_SIZE', '1'))
-    if world <= 1: return 0, 1
-    if not dist.is_initialized():
-        backend = os.environ.get('MCR_DIST_BACKEND') or ('nccl' if torch.cuda.is_available() else 'gloo')
-        if backend == 'nccl': torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', '0')))
-        dist.init_process_group(backend)
-    return dist.get_rank(), dist.get_world_size()
-
-def dist_info() -> tuple[int, int]:
-    "(rank, world size) of the current process group, (0, 1) without one."
-    return (dist.get_rank(), dist.get_world_size()) if dist.is_available() and dist.is_initialized() else (0, 1)
-
 # %% ../nbs/07_learner.ipynb #5611c676
 class DeviceCB(Callback):
     "Move each batch to the learner's device."
@@ -393,16 +380,6 @@ class MixedPrecisionCB(Callback):
     def before_fit(self):
         self.learn.autocast = lambda: torch.autocast('cuda', dtype=torch.bfloat16)
 
-class GradSyncCB(Callback):
-    "Average the gradients of every trainable parameter over processes: one all-reduce of a flat buffer."
-    order = -50
-    def after_backward(self):
-        l = self.learn
-        grads = [p.grad for p in l.params if p.grad is not None]
-        if not grads: return
-        flat = torch.cat([g.reshape(-1) for g in grads])
-        dist.all_reduce(flat); flat /= l.world
-        for g, v in zip(grads, flat.split([g.numel() for g in grads])): g.copy_(v.view_as(g))
 
 # %% ../nbs/07_learner.ipynb #f6acc145
 class NonFiniteGuardCB(Callback):
@@ -654,7 +631,6 @@ def default_callbacks(train: TrainConfig,  # training settings
     "The standard callbacks for a training config."
     cbs = [DeviceCB(), NonFiniteGuardCB(), TrainMetricsCB()]
     if train.amp and device.type == 'cuda': cbs.append(MixedPrecisionCB())
-    if world > 1: cbs.append(GradSyncCB())
     if train.clip_grad: cbs.append(ClipGradCB(train.clip_grad))
     if train.patience and has_val: cbs.append(EarlyStoppingCB(train.monitor, train.patience))
     mode = train.progress
@@ -704,6 +680,18 @@ class Learner:
         self.method = method or Method(JointParams(), model, train_ds.n_classes)
         self.method.learn = self
         if self.method.module is not None: self.method.module.to(self.device)
+        self.ddp = None
+        if self.world > 1:  # gradients reduced by torch's DDP over the model's parameters; the loss sees the gathered global batch
+            if self.train_cfg.sync_bn: convert_sync_batchnorm(model)
+            ids = [self.device.index if self.device.index is not None else torch.cuda.current_device()] if self.device.type == 'cuda' else None
+            self.ddp = nn.parallel.DistributedDataParallel(MethodForward(model, self.method), device_ids=ids, find_unused_parameters=True)
+        n, bs = len(train_ds), self.data_cfg.batch_size
+        last = bs if self.data_cfg.drop_last or self.world > 1 else (n % bs or bs)  # the size of the epoch's last (smallest) batch
+        smallest = min(last, n if not (self.data_cfg.drop_last or self.world > 1) else bs) // k
+        if n and smallest < self.method.min_batch:
+            raise ValueError(f"method {type(self.method).__name__} needs training batches of at least {self.method.min_batch} samples, but the smallest "
+                             f"(global) batch is {smallest} (data.batch_size={bs}, {n} training samples, data.drop_last={self.data_cfg.drop_last}, "
+                             f"train.grad_accum_steps={k}); raise data.batch_size or set data.drop_last=true")
         self.params = self.method.parameters()
         self.opt = make_optimizer(self.params, self.train_cfg)
         for g in self.opt.param_groups: g.setdefault('initial_lr', g['lr'])
@@ -876,9 +864,7 @@ def _one_epoch(self: Learner):
 def _one_batch(self: Learner):
     self('before_batch')
     if self.train_cfg.grad_accum_steps == 1:
-        with self.autocast():
-            self.out = self.method.forward(self.xb); self('after_pred')
-            self.loss, self.terms = self.method.loss(self.out, self.yb)
+        with self.autocast(): self._forward_loss()
         self('after_loss')
         self.opt.zero_grad(set_to_none=True)
         self.loss.backward()
@@ -890,6 +876,17 @@ def _one_batch(self: Learner):
     self.step, self.iter = self.step + 1, self.iter + 1
     self('after_step'); self('after_batch')
 
+def _forward_loss(self: Learner):
+    "Set `out`, `loss` and `terms` for the batch (firing `after_pred` in between); under DDP those of the global batch, with `yb` the global labels."
+    if self.ddp is None:
+        self.out = self.method.forward(self.xb); self('after_pred')
+        self.loss, self.terms = self.method.loss(self.out, self.yb)
+        return
+    def after_pred(out): self.out = out; self('after_pred')
+    self.yb = gather_cat(self.yb)
+    self.loss, rest = self.ddp(self.xb, self.yb, after_pred)
+    self.out, self.terms = rest.value
+
 def _accumulate(self: Learner):
     "Forward and backward over `train.grad_accum_steps` micro-batches, each loss weighted by its share of the batch: the gradient of the batch mean."
     xb, yb, n = self.xb, self.yb, len(self.yb)
@@ -899,11 +896,11 @@ def _accumulate(self: Learner):
     for lo, hi in zip(bounds[:-1], bounds[1:]):
         if hi == lo: continue
         self.xb, self.yb = {m: x[lo:hi] for m, x in xb.items()}, yb[lo:hi]  # callbacks see the micro-batch
-        with self.autocast():
-            self.out = self.method.forward(self.xb); self('after_pred')
-            self.loss, self.terms = self.method.loss(self.out, self.yb)
-        self('after_loss')
-        (self.loss * ((hi - lo) / n)).backward()
+        sync = self.ddp is None or hi == n  # DDP: reduce once, with the last micro-batch's backward
+        with (contextlib.nullcontext() if sync else self.ddp.no_sync()):
+            with self.autocast(): self._forward_loss()
+            self('after_loss')
+            (self.loss * ((hi - lo) / n)).backward()
     self.xb, self.yb = xb, yb
 
 def _validate(self: Learner, ds=None) -> dict:
@@ -938,7 +935,7 @@ def stop_on_signals(learn: Learner,  # the learner to stop
         for s, h in old.items(): signal.signal(s, h)
 
 Learner.fit, Learner._max_steps_done, Learner._one_epoch, Learner._one_batch, Learner.validate = _fit, _max_steps_done, _one_epoch, _one_batch, _validate
-Learner._timed, Learner._accumulate = _timed, _accumulate
+Learner._timed, Learner._accumulate, Learner._forward_loss = _timed, _accumulate, _forward_loss
 Learner._check_signal = _check_signal
 
 # %% ../nbs/07_learner.ipynb #daa0fbb2

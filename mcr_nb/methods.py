@@ -262,6 +262,7 @@ class MLB(MultiLoss):
 class MCR(Method):
     "MCR: multi-loss + the MIPD game + L_Con + L_CEB (`mcr_nb.losses.MCRLoss`)."
     Params = MCRParams
+    min_batch = 2  # the game permutes the batch
     def __init__(self, params, model, n_classes):
         super().__init__(params, model, n_classes)
         loss_fields = {f.name for f in dataclasses.fields(MCRConfig)}  # the loss's settings (not the pre-training options)

@@ -1,5 +1,7 @@
-"""DDP on CPU with the gloo backend: every method keeps its replicas identical, and the per-sample-mean methods
-take the same steps with 2 processes as with 1 process on the same global batches.
+"""DDP on CPU with the gloo backend: every method keeps its replicas identical and takes the same steps with 2
+processes as with 1 process on the same global batches (the loss sees the gathered global batch, gradients are
+reduced by torch's DistributedDataParallel), and `torchrun ... mcr_train` with BatchNorm encoders (SyncBatchNorm)
+ends with the single-process test metrics.
 
 Two worker processes (RANK 0/1, WORLD_SIZE 2, as torchrun would set) train every method through `fit_run` and
 save their final parameters; a third, single process trains the reference runs."""
@@ -11,7 +13,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 METHODS = ['unimodal', 'ensemble', 'joint', 'multiloss', 'uni_pre_frozen', 'uni_pre_finetuned', 'ogm_ge', 'agm', 'mlb', 'mcr']
-PER_SAMPLE_MEAN = ['joint', 'multiloss', 'unimodal']
+EQUIVALENT = METHODS  # N processes compute the single-process objective, batch-level terms included
 
 WORKER = textwrap.dedent('''
     import os, sys
@@ -82,7 +84,7 @@ def _wait(procs, timeout=150):
 
 
 def _train(tmp):
-    "Every method with 2 processes, then the per-sample-mean methods with 1 process."
+    "Every method with 2 processes, then with 1 process."
     script = tmp / 'worker.py'; script.write_text(WORKER)
     port = str(_free_port())
     ddp = [subprocess.Popen([sys.executable, str(script), str(tmp / 'w2'), ','.join(METHODS)], cwd=tmp, text=True,
@@ -90,7 +92,7 @@ def _train(tmp):
                             env=_env(RANK=str(r), LOCAL_RANK=str(r), WORLD_SIZE='2', MASTER_ADDR='127.0.0.1', MASTER_PORT=port))
            for r in range(2)]
     _wait(ddp)
-    single = subprocess.Popen([sys.executable, str(script), str(tmp / 'w1'), ','.join(PER_SAMPLE_MEAN)], cwd=tmp, text=True,
+    single = subprocess.Popen([sys.executable, str(script), str(tmp / 'w1'), ','.join(EQUIVALENT)], cwd=tmp, text=True,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env())
     _wait([single])
 
@@ -110,7 +112,7 @@ def test_ddp_every_method(tmp_path):
         diff = [k for k in a if not torch.equal(a[k], b[k])]
         if diff: problems.append(f"{method}: parameters differ across ranks: {diff}")
         if not all(torch.isfinite(v).all() for v in a.values() if v.is_floating_point()): problems.append(f"{method}: non-finite parameters")
-    for method in PER_SAMPLE_MEAN:
+    for method in EQUIVALENT:
         a, b = _load(tmp_path / 'w2' / method / 'rank0.pt'), _load(tmp_path / 'w1' / method / 'rank0.pt')
         for k in a:
             if not torch.allclose(a[k], b[k], rtol=1e-4, atol=1e-6):
@@ -120,10 +122,33 @@ def test_ddp_every_method(tmp_path):
     if s['steps'] != 2 * (96 // 16): problems.append(f"joint took {s['steps']} steps; expected 12 (the runs must actually train)")
     # evaluation is sharded across ranks and the predictions gathered: the scores (loss, accuracy, macro-F1 of every
     # head) are those of the whole split, as in the single-process run
-    for method in PER_SAMPLE_MEAN:
+    for method in EQUIVALENT:
         s2, s1 = (json.loads((tmp_path / w / method / 'summary.json').read_text()) for w in ('w2', 'w1'))
         keys = [k for k in s1 if k.startswith(('val_', 'test_'))]
         if not any(k.startswith('test_f1') for k in keys): problems.append(f"{method}: no F1 in the summary ({keys})")
         bad = {k: (s2.get(k), s1[k]) for k in keys if s2.get(k) is None or abs(s2[k] - s1[k]) > 1e-3}
         if bad: problems.append(f"{method}: 2-process scores differ from the single-process run: {bad}")
+    assert not problems, '\n'.join(problems)
+
+
+def _summary(d): import json; return json.loads((d / 'summary.json').read_text())
+
+
+def test_torchrun_cli_matches_one_process(tmp_path):
+    "`torchrun --nproc_per_node 2 mcr_train` (gloo, BatchNorm encoders) ends with the 1-process run's test metrics, to 1e-4."
+    exe = Path(sys.executable).parent
+    common = ['--config', 'synthetic-competition', '--set', 'model.norm=batch', '--set', 'train.epochs=1', '--set', 'train.max_steps=4', '--set', 'train.progress=none']
+    problems = []
+    for method in ['mcr', 'joint', 'ogm_ge']:
+        runs = {}
+        for n in (1, 2):
+            out = tmp_path / f'{method}{n}'
+            cmd = ([str(exe / 'torchrun'), '--nproc_per_node', '2', '--master_port', str(_free_port())] if n == 2 else []) + [str(exe / 'mcr_train'), '--method', method, *common, '--out', str(out)]
+            p = subprocess.run(cmd, cwd=tmp_path, env=_env(), text=True, capture_output=True, timeout=150)
+            assert p.returncode == 0, f"{method} with {n} process(es) failed:\n{p.stdout[-2000:]}\n{p.stderr[-4000:]}"
+            runs[n] = _summary(out)
+        if runs[2]['steps'] != 4: problems.append(f"{method}: {runs[2]['steps']} steps with 2 processes; expected 4")
+        keys = [k for k in runs[1] if k.startswith('test_')]
+        bad = {k: (runs[2].get(k), runs[1][k]) for k in keys if runs[2].get(k) is None or abs(runs[2][k] - runs[1][k]) > 1e-4}
+        if bad: problems.append(f"{method}: 2-process test metrics differ from 1 process: {bad}")
     assert not problems, '\n'.join(problems)
