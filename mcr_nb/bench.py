@@ -167,7 +167,8 @@ def share_stages(cfg,  # the run's `RunConfig`
     "Fill run_dir/stages/ from `cache` (training each distinct stage config once); return the stage names."
     import hashlib, shutil
     from mcr_nb.config import config_to_dict
-    from mcr_nb.learner import build_data, fit_run, get_method_class
+    from mcr_nb.learner import build_data, get_method_class
+    from mcr_nb.runs import fit_run
     stages = get_method_class(cfg.method).stages(cfg, build_data(cfg.data, 'train', cfg.fold).modalities)
     for name, sub in stages:
         dst = run_dir / 'stages' / name
@@ -189,7 +190,7 @@ def bench_runner(cell: Mapping,  # a cell from `mcr_nb.sweep.expand_grid`
                 ) -> dict:
     "Train one cell with `fit_run` (resuming if interrupted), then add `run_report`'s metrics."
     from mcr_nb.sweep import make_run_config
-    from mcr_nb.learner import fit_run
+    from mcr_nb.runs import fit_run
     cfg = make_run_config(cell['config'], cell['method'], cell['seed'], cell['fold'], cell['overrides'])
     share_stages(cfg, Path(run_dir), Path(run_dir).parent.parent / 'stage_cache')
     summary = fit_run(cfg, run_dir, resume=(Path(run_dir) / 'config.yaml').is_file(),  # config.yaml: a run's first write

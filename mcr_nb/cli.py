@@ -105,7 +105,7 @@ def train_new(config: str,  # a named config or a YAML config file
               data: str | os.PathLike | None = None,  # own data (.npz or folder): `mcr_nb.owndata.data_overrides` go first
              ) -> dict:
     "Build the run config like `mcr_sweep` does and train it into `out`; return the final metrics."
-    from mcr_nb.learner import fit_run
+    from mcr_nb.runs import fit_run
     out = Path(out)
     if _is_run_dir(out): raise UsageError(f"--out {str(out)!r} already holds a run; continue it with --resume {out} or choose a new folder")
     cfg = new_run_config(config, method, seed, fold, overrides, data)
@@ -117,7 +117,7 @@ def resume_run(run_dir: str | os.PathLike,  # a run folder written by `mcr_train
               ) -> dict:
     "Continue the run in `run_dir` from its saved config and last checkpoint; return the final metrics."
     d = _check_run_dir(run_dir)
-    from mcr_nb.learner import fit_run
+    from mcr_nb.runs import fit_run
     from mcr_nb.bench import TrainedPartsCB  # the callbacks of `train_new`: a resumed run must be the same run
     return fit_run(None, d, resume=True, overrides=list(overrides), cbs=[TrainedPartsCB()])
 
@@ -127,7 +127,7 @@ def eval_run(run_dir: str | os.PathLike,  # a run folder
             ) -> dict:
     "Evaluate the saved run in `run_dir` on `split`."
     d = _check_run_dir(run_dir)
-    from mcr_nb.learner import evaluate_run
+    from mcr_nb.runs import evaluate_run
     return evaluate_run(d, split, checkpoint)
 
 # %% ../nbs/11_cli.ipynb #126fe7de

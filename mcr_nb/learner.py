@@ -35,7 +35,7 @@ __all__ = ['SPLITS', 'EVENTS', 'CHECKPOINT_FORMAT', 'CHECKPOINT_VERSION', 'VOLAT
            'TrainMetricsCB', 'LoggerCB', 'ProgressCB', 'tensorboard_writer_class', 'TensorBoardCB', 'improved',
            'EarlyStoppingCB', 'CheckpointCB', 'use_deterministic', 'apply_speed_settings', 'make_optimizer',
            'default_callbacks', 'Learner', 'score_predictions', 'evaluate', 'stop_on_signals', 'check_finite_state',
-           'check_checkpoint', 'load_model_state', 'unimodal_stages', 'init_from_unimodal', 'fit_run', 'evaluate_run']
+           'check_checkpoint', 'load_model_state']
 
 # %% ../nbs/07_learner.ipynb #ce5ec1b2
 class TensorMultimodalDataset(torch.utils.data.Dataset):
@@ -324,10 +324,12 @@ class Method:
     @classmethod
     def stages(cls, cfg: RunConfig, modalities: Sequence[str]) -> list:  # [(name, RunConfig)] trained before this run
         p = method_params(cfg)  # `pretrained=true` without checkpoints: one unimodal run per modality first
+        from mcr_nb.runs import unimodal_stages  # run orchestration lives in `mcr_nb.runs` (it imports this module)
         return unimodal_stages(cfg, modalities, p.pretrain_epochs) if getattr(p, 'pretrained', False) and not p.unimodal_ckpts else []
     def setup(self, stage_dirs: Mapping[str, Path]):  # load what the stages trained
         p = self.params
         if getattr(p, 'pretrained', False):
+            from mcr_nb.runs import init_from_unimodal
             init_from_unimodal(self.model, p.unimodal_ckpts or {m: Path(stage_dirs[f'unimodal_{m}']) for m in self.model.modalities})
     def train_epochs(self, cfg: TrainConfig) -> int: return cfg.epochs
 
@@ -1011,34 +1013,6 @@ def load_model_state(model: nn.Module,  # the model to fill
     try: model.load_state_dict(state)
     except RuntimeError as e: raise ValueError(f"checkpoint {str(path)!r} does not match this model (another architecture or dataset?): {e}") from None
 
-# %% ../nbs/07_learner.ipynb #6ebb5315
-def unimodal_stages(cfg: RunConfig,  # the multimodal run
-                    modalities: Sequence[str],  # the dataset's modalities
-                    epochs: int | None,  # epochs of each unimodal run (None: cfg.train.epochs)
-                   ) -> list:
-    "One `unimodal` sub-run per modality: same data, model and seed; the config's `unimodal` training settings (`method_overrides`)."
-    from mcr_nb.config import apply_overrides
-    base = apply_overrides(cfg, ['method=unimodal'])  # applies method_overrides['unimodal'] (e.g. the authors' unimodal lr and patience)
-    tr = dataclasses.replace(base.train, epochs=epochs if epochs is not None else base.train.epochs)
-    return [(f'unimodal_{m}', dataclasses.replace(base, method_params={'modality': m}, train=tr, method_defaults={})) for m in modalities]
-
-def init_from_unimodal(model: nn.Module,  # the multimodal model to fill (a `MultimodalModel`)
-                       ckpts: Mapping[str, str | Path],  # modality -> learner checkpoint, or a run folder (its best.pt)
-                      ) -> None:
-    "Copy each modality's encoder and unimodal head from the model saved in a unimodal run's checkpoint."
-    mods = list(model.modalities)
-    missing, extra = [m for m in mods if m not in ckpts], [m for m in ckpts if m not in mods]
-    if missing or extra: raise ValueError(f"unimodal checkpoints given for {sorted(ckpts)}; the model's modalities are {mods}"
-                                          + (f" (missing {missing})" if missing else '') + (f" (unknown {extra})" if extra else ''))
-    for m in mods:
-        path = Path(ckpts[m])
-        if path.is_dir(): path = path / 'best.pt'
-        if not path.is_file(): raise FileNotFoundError(f"unimodal checkpoint for modality {m!r} not found: {str(path)!r} (expected a best.pt/last.pt file or a run folder that holds best.pt)")
-        donor = copy.deepcopy(model)
-        load_model_state(donor, check_checkpoint(load_checkpoint(path), path)['model'], path)
-        model.encoders[m].load_state_dict(donor.encoders[m].state_dict())
-        model.heads[m].load_state_dict(donor.heads[m].state_dict())
-
 # %% ../nbs/07_learner.ipynb #0a71f069
 def _to_device(obj, device):
     "Move every tensor in nested dicts / lists to `device`."
@@ -1069,146 +1043,13 @@ def _load(self: Learner, path, restore_rng: bool = True) -> Learner:
 
 Learner.load = _load
 
-# %% ../nbs/07_learner.ipynb #9873bdbc
-def _refuse(out_dir: Path, what: str):
-    raise ConfigError(f"cannot resume {str(out_dir)!r}: {what}")
+# %% ../nbs/07_learner.ipynb #f217e71e
+_RUN_NAMES = ('unimodal_stages', 'init_from_unimodal', 'fit_run', 'evaluate_run', '_refuse', '_resume_config',
+              '_check_new_run', '_write_json', '_train_stages', '_summary')
 
-def _resume_config(cfg: RunConfig | None, out_dir: Path, overrides: Sequence[str], rank: int) -> RunConfig:
-    "The config of a resumed run: config.yaml, checked against its fingerprint, the checkpoint's copy and `cfg`; safe `overrides` applied."
-    saved_p = out_dir / 'config.yaml'
-    if not saved_p.is_file(): raise FileNotFoundError(f"cannot resume: {str(saved_p)!r} does not exist (is {str(out_dir)!r} a run folder?)")
-    saved, fp, notes = read_run_config(saved_p, verify=False)
-    last = out_dir / 'last.pt'
-    ck_cfg = check_checkpoint(load_checkpoint(last), last).get('config') if last.is_file() else None
-    if config_fingerprint(saved) != fp:  # edited by hand after the run started
-        diff = config_diff(ck_cfg, saved) if ck_cfg is not None else None
-        if diff: _refuse(out_dir, f"config.yaml was edited after the run started: {format_diff(diff)}; restore it "
-                                  f"(safe fields change with --set on resume: {', '.join(RESUME_SAFE)}) or start a new run")
-        if diff is None: _refuse(out_dir, "config.yaml was edited after the run started (it no longer matches its recorded "
-                                          "fingerprint) and no checkpoint exists yet to list the changes; restore it or start a new run")
-    elif ck_cfg is not None:
-        diff = [d for d in config_diff(ck_cfg, saved) if d[0] not in RESUME_SAFE]
-        if diff: _refuse(out_dir, f"config.yaml differs from the checkpoint's config: {format_diff(diff)}")
-    if cfg is not None:
-        diff = config_diff(saved, cfg)
-        if diff: _refuse(out_dir, f"with a different config: {format_diff(diff)}; resume with its saved config.yaml "
-                                  f"(safe fields change with overrides: {', '.join(RESUME_SAFE)})")
-    if not overrides: return saved
-    keys = [str(o).split('=', 1)[0].strip() for o in overrides]
-    unsafe = [k for k in keys if k not in RESUME_SAFE]
-    if unsafe: raise ConfigError(f"--set on resume may change only {', '.join(RESUME_SAFE)}; got {', '.join(unsafe)} "
-                                 f"(other fields would make the resumed run differ from what was trained; start a new run)")
-    new = apply_overrides(saved, overrides)
-    diff = config_diff(saved, new)
-    if diff and not rank:  # the summary goes first: a crash in between leaves the old config and an unfinished run
-        (out_dir / 'summary.json').unlink(missing_ok=True)
-        save_config(new, saved_p, notes + [f"changed on resume: {format_diff(diff)}"])
-    return new
-
-def _check_new_run(cfg: RunConfig | None, out_dir: Path, rank: int = 0) -> RunConfig:
-    if cfg is None: raise ValueError("fit_run needs a RunConfig (or resume=True to use the folder's saved config)")
-    if rank: return cfg  # rank 0 checks the folder (and may already have written config.yaml)
-    done = [p.name for p in (out_dir / 'config.yaml', out_dir / 'last.pt', out_dir / 'summary.json') if p.exists()]
-    if done: raise FileExistsError(f"{str(out_dir)!r} already holds a run ({', '.join(done)}); pass resume=True or choose another folder")
-    return cfg
-
-def _write_json(obj, path):
-    "Write JSON atomically (temporary file, fsync, rename)."
-    atomic_write(path, lambda f: f.write(json.dumps(obj, indent=1)), binary=False)
-
-# %% ../nbs/07_learner.ipynb #d2f1a93c
-def _train_stages(cfg: RunConfig, method_cls: type, out_dir: Path, modalities: Sequence[str]) -> dict:
-    "Train (or skip, when finished) the sub-runs a method needs; return their folders."
-    dirs = {}
-    for name, sub in method_cls.stages(cfg, modalities):
-        d = dirs[name] = out_dir / 'stages' / name
-        if not (d / 'summary.json').is_file(): fit_run(sub, d, resume=(d / 'config.yaml').is_file())
-    return dirs
-
-def _summary(learn: Learner, cfg: RunConfig, out_dir: Path, test_ds, t0: float) -> dict:
-    "Scores of the best checkpoint on the validation and test splits."
-    best = out_dir / 'best.pt'
-    if best.is_file(): load_model_state(learn.model, load_checkpoint(best)['model'], best)
-    ck = next((c for c in learn.cbs if isinstance(c, CheckpointCB)), None)
-    res = {'method': cfg.method, 'config': cfg.name, 'seed': cfg.seed, 'fold': cfg.fold, 'epochs': learn.epoch, 'steps': learn.step,
-           'best_epoch': ck.best_epoch if ck else None, 'stop_reason': learn.stop_reason}
-    if learn.val_ds is not None: res.update({f'val_{k}': v for k, v in learn.validate().items()})
-    res.update({f'test_{k}': v for k, v in learn.validate(test_ds).items()})
-    res['seconds'] = round(time.time() - t0, 3)
-    return res
-
-# %% ../nbs/07_learner.ipynb #8a099a52
-def fit_run(cfg: RunConfig | None,  # the run (None with resume=True: the folder's saved config)
-            out_dir: str | Path,  # the run folder
-            resume: bool = False,  # continue from out_dir/last.pt when it exists
-            cbs: Sequence[Callback] = (),  # extra callbacks for the main run (not its stages)
-            overrides: Sequence[str] = (),  # with resume: 'key=value' changes of the fields in `RESUME_SAFE`, recorded in config.yaml
-           ) -> dict:
-    "Train one run end to end and write its folder; return the summary (validation and test scores)."
-    out_dir, t0 = Path(out_dir), time.time()
-    rank, world = init_distributed()
-    created = not out_dir.exists()
-    lock = RunLock(out_dir) if not rank else None  # one process per run folder (rank 0 holds it for the group)
-    try:
-        cfg = _resume_config(cfg, out_dir, overrides, rank) if resume else _check_new_run(cfg, out_dir, rank)
-        if resume and (out_dir / 'summary.json').is_file():  # finished: report it, change nothing
-            if lock is not None: lock.release()
-            return json.loads((out_dir / 'summary.json').read_text())
-        get_device(cfg.train.device)  # e.g. train.device='cuda' without a GPU: an error before anything is written
-        if cfg.train.threads is not None: torch.set_num_threads(cfg.train.threads)  # before any data is built: features and training use the run's threads
-        if cfg.train.tensorboard: tensorboard_writer_class()  # fail before any training (stages included) when it is missing
-        method_cls = get_method_class(cfg.method)
-        train_ds, val_ds = build_data(cfg.data, 'train', cfg.fold), build_data(cfg.data, 'val', cfg.fold)
-        if not rank and not (out_dir / 'config.yaml').is_file(): save_config(cfg, out_dir / 'config.yaml')  # the first durable write
-    except BaseException:
-        if lock is not None: lock.release()
-        if created and lock is not None and not (out_dir / 'config.yaml').exists():  # nothing written: leave no empty folder
-            (out_dir / '.lock').unlink(missing_ok=True)
-            with contextlib.suppress(OSError): out_dir.rmdir()
-        raise
-    learn = None
-    try:
-        stage_dirs = _train_stages(cfg, method_cls, out_dir, train_ds.modalities)
-        seed_everything(cfg.seed)
-        model = build_model(cfg.model, train_ds)
-        method = method_cls(method_params(cfg), model, train_ds.n_classes)
-        method.setup(stage_dirs)
-        learn = Learner(model, train_ds, val_ds, method, cfg.train, cfg.data, cfg.seed, out_dir, cbs, cfg)
-        if resume and (out_dir / 'last.pt').is_file(): learn.load(out_dir / 'last.pt')
-        with stop_on_signals(learn): learn.fit(method.train_epochs(cfg.train))
-        ck = next(c for c in learn.cbs if isinstance(c, CheckpointCB))
-        if ck.best_epoch is None:  # no validation improvement recorded (e.g. no training epochs): the final state is the best
-            st = check_finite_state(learn.state_dict(), learn)
-            if not rank: atomic_save(st, out_dir / 'best.pt')
-            learn.save_checkpoint(out_dir / 'last.pt', st)
-        if world > 1: dist.barrier()  # rank 0 has written best.pt
-        summary = _summary(learn, cfg, out_dir, build_data(cfg.data, 'test', cfg.fold), t0)
-        if not rank: _write_json(summary, out_dir / 'summary.json')
-        if world > 1: dist.barrier()
-        return summary
-    finally:
-        if learn is not None: learn.close()
-        if lock is not None: lock.release()
-
-# %% ../nbs/07_learner.ipynb #9643931a
-def evaluate_run(out_dir: str | Path,  # a run folder written by `fit_run`
-                 split: str = 'test',  # 'train', 'val' or 'test'
-                 checkpoint: str = 'best',  # 'best' or 'last'
-                ) -> dict:
-    "Score a saved run's checkpoint on one split: the metrics of `evaluate` for the method's prediction and each head."
-    out_dir = Path(out_dir)
-    if not (out_dir / 'config.yaml').is_file(): raise FileNotFoundError(f"{str(out_dir)!r} is not a run folder: expected config.yaml, best.pt, last.pt")
-    cfg = read_run_config(out_dir / 'config.yaml')[0]
-    path = out_dir / f"{check_choice(checkpoint, ('best', 'last'), 'checkpoint')}.pt"
-    if not path.is_file():
-        other = 'last' if checkpoint == 'best' else 'best'
-        raise FileNotFoundError(f"{str(out_dir)!r} has no {path.name} yet" + (f"; evaluate {other}.pt with checkpoint={other!r} (mcr_train --eval DIR --checkpoint {other})" if (out_dir / f'{other}.pt').is_file() else ''))
-    device = get_device(cfg.train.device)
-    ds = build_data(cfg.data, check_choice(split, SPLITS, 'split'), cfg.fold)
-    model = build_model(cfg.model, ds)
-    load_model_state(model, check_checkpoint(load_checkpoint(path), path)['model'], path)
-    method = get_method_class(cfg.method)(method_params(cfg), model.to(device), ds.n_classes)
-    loader = BatchLoader(ds, resolve_workers(cfg.data.num_workers), cfg.data.pin_memory and device.type == 'cuda', cfg.data.prefetch_factor)
-    try: res = evaluate(model, ds, method, cfg.data.eval_batch_size, device, loader=loader)
-    finally: loader.close()
-    return {f'{split}_{k}': v for k, v in res.items()}
+def __getattr__(name: str):
+    "Names moved to `mcr_nb.runs` stay importable from `mcr_nb.learner` (imported on first use: `runs` imports this module)."
+    if name in _RUN_NAMES:
+        from mcr_nb import runs
+        return getattr(runs, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

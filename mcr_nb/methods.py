@@ -18,7 +18,8 @@ from .config import (RunConfig, TrainConfig, UnimodalParams, EnsembleParams, Mul
 from .models import ModelOutput
 from .losses import MCRConfig, MCRLoss
 from .learner import (Method, Callback, register_method, list_methods, get_method_class, task_loss,
-                            check_checkpoint, load_model_state, unimodal_stages, init_from_unimodal)
+                            check_checkpoint, load_model_state)
+from .runs import unimodal_stages, init_from_unimodal
 
 # %% auto #0
 __all__ = ['Unimodal', 'MultiLoss', 'load_unimodal_parts', 'Ensemble', 'FrozenEvalCB', 'UniPreFrozen', 'UniPreFinetuned',
@@ -52,7 +53,7 @@ class MultiLoss(Method):
         return terms['ce'] + self.params.mu * sum(v for k, v in terms.items() if k != 'ce'), terms
 
 # %% ../nbs/08_methods.ipynb #ac37433b
-_unimodal_stages = unimodal_stages  # the stages of Ensemble and Uni-Pre (defined in `mcr_nb.learner`)
+_unimodal_stages = unimodal_stages  # the stages of Ensemble and Uni-Pre (defined in `mcr_nb.runs`)
 
 def load_unimodal_parts(model: nn.Module,  # the model to fill
                         stage_dirs: Mapping[str, Path],  # 'unimodal_<m>' -> run folder

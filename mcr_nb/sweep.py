@@ -184,7 +184,7 @@ def fit_cell(cell: Mapping,  # a cell from `expand_grid`
              run_dir: Path,  # the cell's run folder
             ) -> dict:
     "Train one cell with `fit_run`, resuming when the folder holds a checkpoint from an interrupted sitting."
-    from mcr_nb.learner import fit_run
+    from mcr_nb.runs import fit_run
     cfg = make_run_config(cell['config'], cell['method'], cell['seed'], cell['fold'], cell['overrides'])
     from mcr_nb.bench import TrainedPartsCB  # records which unimodal heads the method trains (for the results tables)
     return fit_run(cfg, run_dir, resume=(Path(run_dir) / 'config.yaml').is_file(), cbs=[TrainedPartsCB()])  # config.yaml is a run's first write
