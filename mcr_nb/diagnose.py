@@ -249,19 +249,21 @@ def mcr_diagnose(argv: Sequence[str] | None = None,  # command-line arguments (d
                 ) -> int:
     "Console entry point: diagnose modality competition on a dataset and print the table and the verdict."
     a = _parser().parse_args(argv)
-    try:
-        from mcr_nb.config import use_plugins; use_plugins(a.plugin)
-        from mcr_nb.sweep import check_overrides
-        for k in ('jobs', 'threads'):
-            if getattr(a, k) < 1: raise ValueError(f"--{k} must be >= 1, got {getattr(a, k)}")
-        name = Path(a.data).stem if a.data else Path(a.config or 'x').stem
-        out = Path(a.out or Path('runs/diagnose') / name)
-        d = diagnose(a.config, a.data, check_overrides(list(a.overrides), '--set'), a.seeds, a.epochs or None, a.budget, out,
-                     a.jobs, a.threads, a.min_gap, log=lambda s: print(f"mcr_diagnose: {s}", flush=True))
-    except (ValueError, TypeError, KeyError, FileNotFoundError, ImportError) as e:
-        print(f"mcr_diagnose: error: {e.args[0] if isinstance(e, KeyError) and e.args else e}", file=sys.stderr); return 2
+    from mcr_nb.core import run_console
+    return run_console('mcr_diagnose', lambda: _mcr_diagnose(a))
+
+def _mcr_diagnose(a: argparse.Namespace) -> int:
+    from mcr_nb.config import use_plugins; use_plugins(a.plugin)
+    from mcr_nb.sweep import check_overrides
+    from mcr_nb.core import atomic_write
+    for k in ('jobs', 'threads'):
+        if getattr(a, k) < 1: raise ValueError(f"--{k} must be >= 1, got {getattr(a, k)}")
+    name = Path(a.data).stem if a.data else Path(a.config or 'x').stem
+    out = Path(a.out or Path('runs/diagnose') / name)
+    d = diagnose(a.config, a.data, check_overrides(list(a.overrides), '--set'), a.seeds, a.epochs or None, a.budget, out,
+                 a.jobs, a.threads, a.min_gap, log=lambda s: print(f"mcr_diagnose: {s}", flush=True))
     text = format_diagnosis(d)
     print(f"\n{d['config']}: {len(d['seeds'])} seed(s) x {d['epochs']} epoch(s), {d['seconds']:.0f} s\n\n{text}")
-    (out / 'diagnosis.md').write_text(text + '\n')
-    (out / 'diagnosis.json').write_text(json.dumps(d, indent=1, default=float))
+    atomic_write(out / 'diagnosis.md', lambda f: f.write(text + '\n'), binary=False)
+    atomic_write(out / 'diagnosis.json', lambda f: json.dump(d, f, indent=1, default=float), binary=False)
     return 0

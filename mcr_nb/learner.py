@@ -15,14 +15,11 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
-from .distributed import (init_distributed, dist_info, gather_cat, gather_output, GatherSyncBatchNorm,
-                                convert_sync_batchnorm, MethodForward)
-from .core import (check_choice, check_labels, check_modalities, check_tensor, seed_everything, get_device,
-                         get_rng_state, set_rng_state, atomic_save, atomic_write, durable_append, load_checkpoint,
-                         RunLock, RunStopped)
+from .distributed import dist_info, gather_cat, convert_sync_batchnorm, MethodForward
+from .core import (check_choice, check_labels, check_modalities, check_tensor, get_device, get_rng_state,
+                         set_rng_state, atomic_save, durable_append, load_checkpoint, RunStopped)
 from .config import (RunConfig, DataConfig, ModelConfig, TrainConfig, JointParams, config_to_dict,
-                           save_config, load_config, read_run_config, config_fingerprint, config_diff, format_diff,
-                           apply_overrides, RESUME_SAFE, ConfigError, method_params, load_plugins)
+                           method_params, load_plugins)
 from .models import ModelOutput, MLPModelConfig, build_mlp_model
 
 # %% auto #0
@@ -983,11 +980,10 @@ def check_finite_state(st: dict,  # a state from `Learner.state_dict`
                               f"training stopped without writing them (lower train.lr or set train.clip_grad){last}")
 
 def _save_checkpoint(self: Learner, path, st: dict | None = None) -> dict:
-    "Write `state_dict()` (or `st`) atomically to `path` (rank 0) after checking it is finite; return the state."
+    "Write `state_dict()` atomically to `path` (rank 0) after checking it is finite, or `st`, a state its caller already checked with `check_finite_state`; return the state."
     for cb in self.cbs:
         if isinstance(cb, NonFiniteGuardCB): cb.check()  # a NaN loss since the last read is reported as such, naming its step
-    st = self.state_dict() if st is None else st
-    check_finite_state(st, self)
+    if st is None: st = check_finite_state(self.state_dict(), self)  # one scan per checkpoint: a given `st` was checked by its caller
     if not self.rank: atomic_save(st, path)
     self.last_checkpoint, self.last_checkpoint_step = Path(path), self.step
     return st

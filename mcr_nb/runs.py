@@ -29,7 +29,6 @@ def unimodal_stages(cfg: RunConfig,  # the multimodal run
                     epochs: int | None,  # epochs of each unimodal run (None: cfg.train.epochs)
                    ) -> list:
     "One `unimodal` sub-run per modality: same data, model and seed; the config's `unimodal` training settings (`method_overrides`)."
-    from mcr_nb.config import apply_overrides
     base = apply_overrides(cfg, ['method=unimodal'])  # applies method_overrides['unimodal'] (e.g. the authors' unimodal lr and patience)
     tr = dataclasses.replace(base.train, epochs=epochs if epochs is not None else base.train.epochs)
     return [(f'unimodal_{m}', dataclasses.replace(base, method_params={'modality': m}, train=tr, method_defaults={})) for m in modalities]
