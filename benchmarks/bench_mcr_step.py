@@ -1,7 +1,7 @@
 """Cost of MCR relative to multi-loss joint training, one full training step, measured in one run.
 
 Usage: python benchmarks/bench_mcr_step.py [--repeats 30] [--threads 1] [--device cpu] [--quick] [--profile]
-                                           [--big-encoder conv|resnet18]
+                                           [--big-encoder conv|resnet18] [--out DIR | --out '']
 
 Prints, for two modalities, late linear fusion and K = 32 permutations (targets are written in words, so that each
 table row holds exactly one ratio token `N.NNx`; tools read the rows labelled `MCR greedy + L_Con + L_CEB`):
@@ -14,8 +14,11 @@ table row holds exactly one ratio token `N.NNx`; tools read the rows labelled `M
     permuted copies through the fusion layer term by term (`mipd_reference`).
 Timings are minima over interleaved rounds; on CPU they are the CPU time of this (single) thread, so
 other processes on a shared machine disturb them less than wall-clock time (a quiet machine gives both).
+Every table also goes, with the device's name, to `benchmarks/results/mcr_step_<device>[_quick].json` (`--out`
+chooses the folder; `--out ''` writes nothing); the documentation's throughput page reads those files.
 """
-import argparse, statistics, time
+import argparse, json, platform, re, statistics, time
+from pathlib import Path
 try: import resource   # Unix only: page faults per step
 except ImportError: resource = None
 
@@ -33,6 +36,15 @@ def conv_encoder(latent: int, width: int) -> nn.Module:
     return nn.Sequential(*block(1, width), nn.MaxPool2d(2), *block(width, width), *block(width, 2 * width), nn.MaxPool2d(2),
                          *block(2 * width, 2 * width), *block(2 * width, 4 * width), nn.MaxPool2d(2), *block(4 * width, 4 * width),
                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4 * width, latent))
+
+
+def device_name(dev) -> str:
+    "The accelerator's name, or the CPU model and the number of torch threads."
+    if dev.type == 'cuda': return torch.cuda.get_device_name(dev)
+    cpu = platform.processor() or platform.machine()
+    try: cpu = next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
+    except (OSError, StopIteration): pass
+    return f"CPU {cpu}, {torch.get_num_threads()} thread(s)"
 
 
 def sync(dev):
@@ -83,7 +95,12 @@ def variants(model_fn, x, y, n_classes, latent, dev):
     return steps
 
 
-def report(title, times, ref='multi-loss', targets=None):
+def report(title, times, ref='multi-loss', targets=None, into=None):
+    "Print one table of step times and ratios; with `into` (a dict), also store it there for the JSON results."
+    if into is not None:
+        into[title] = {k: {'ms_per_step': round(1e3 * t, 4), 'ratio': round(t / times[ref], 4),
+                           **({'target': (targets or {})[k], 'met': t / times[ref] <= (targets or {})[k]} if k in (targets or {}) else {})}
+                       for k, t in times.items()}
     print(f"\n{title}")
     print(f"| variant | ms / step | ratio to {ref} |")
     print("|---|---|---|")
@@ -100,11 +117,13 @@ def main():
     ap.add_argument('--device', default='cpu'); ap.add_argument('--quick', action='store_true', help='fewer repeats, smaller conv batch')
     ap.add_argument('--profile', action='store_true', help='print a torch.profiler table of one MLP greedy step')
     ap.add_argument('--big-encoder', default='conv', choices=('conv', 'resnet18'), help='encoder of the >= 20 ms setting')
+    ap.add_argument('--out', default=str(Path(__file__).resolve().parent / 'results'), help="folder for the JSON results ('' = none)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     dev = torch.device(a.device)
     reps = 5 if a.quick else a.repeats
     print(f"torch {torch.__version__}, device {dev}, threads {torch.get_num_threads()}, repeats {reps}")
+    res = {'device': device_name(dev), 'torch': torch.__version__, 'quick': a.quick, 'repeats': reps, 'threads': torch.get_num_threads(), 'tables': {}}
 
     # 1. MLP setting
     g = torch.Generator().manual_seed(0)
@@ -114,9 +133,9 @@ def main():
     mlp = lambda: MultimodalModel({m: MLPEncoder(d_in, hidden, latent, 1) for m in ('a', 'b')}, {'a': latent, 'b': latent}, n_cls)
     t_mlp = time_rounds(variants(mlp, x, y, n_cls, latent, dev), reps, dev)
     report(f"MLP encoders (input {d_in}, hidden {hidden}, latent {latent}, {n_cls} classes, batch {bs}, K 32)", t_mlp,
-           targets={'MCR greedy': 1.5, 'MCR independent': 1.5, 'MCR collaborative': 1.5, 'MCR greedy + L_Con + L_CEB': 2.0})
+           targets={'MCR greedy': 1.5, 'MCR independent': 1.5, 'MCR collaborative': 1.5, 'MCR greedy + L_Con + L_CEB': 2.0}, into=res['tables'])
 
-    # 1b. memory behaviour: minor page faults and system time per step (a fresh 0.5 MB buffer is faulted in page by page)
+    # 1b. memory behaviour: minor page faults and system time per step (the kernel allocates its 0.5 MB buffers each step)
     if resource is not None and hasattr(resource, 'RUSAGE_THREAD') and dev.type == 'cpu':
         steps = variants(mlp, x, y, n_cls, latent, dev)
         print("\n| variant | page faults / step | system ms / step |\n|---|---|---|")
@@ -126,6 +145,7 @@ def main():
             for _ in range(50): steps[k]()
             r1 = resource.getrusage(resource.RUSAGE_THREAD)
             print(f"| {k} | {(r1.ru_minflt - r0.ru_minflt) / 50:.1f} | {1e3 * (r1.ru_stime - r0.ru_stime) / 50:.3f} |")
+            res.setdefault('page_faults_per_step', {})[k] = (r1.ru_minflt - r0.ru_minflt) / 50
 
     # 2. the regulariser alone: vectorised vs K copies through the fusion layer
     model = mlp().to(dev)
@@ -145,6 +165,7 @@ def main():
     print("| path | ms for R |\n|---|---|")
     print(f"| vectorised (mipd_fast) | {1e3 * fast:.2f} |\n| K copies through fusion (mipd_reference) | {1e3 * slow:.2f} |")
     print(f"speed-up of the vectorised path: {slow / fast:.1f}x (target 5 times: {'met' if slow / fast >= 5 else 'MISSED'})")
+    res['mipd_alone_ms'] = {'vectorised (mipd_fast)': round(1e3 * fast, 4), 'K copies through fusion (mipd_reference)': round(1e3 * slow, 4)}
 
     # 2b. where the regulariser's time goes (CPU time of this thread, minimum over rounds)
     perms = sample_perms(bs, 32)
@@ -168,6 +189,7 @@ def main():
     print("\nWhere the time of R goes (greedy, MLP setting)")
     print("| part | ms |\n|---|---|")
     for k, t in t_ph.items(): print(f"| {k} | {1e3 * t:.2f} |")
+    res['parts_ms'] = {k: round(1e3 * t, 4) for k, t in t_ph.items()}
 
     # 3. encoders costing >= 20 ms forward+backward per batch
     if a.big_encoder == 'resnet18':
@@ -186,7 +208,7 @@ def main():
     big = lambda: MultimodalModel({m: make_enc() for m in ('a', 'b')}, {'a': big_latent, 'b': big_latent}, n_cls)
     t_big = time_rounds(variants(big, xc, yc, n_cls, big_latent, dev), max(3, reps // 3), dev, inner=1)
     report(f"{a.big_encoder} encoders (1x{side}x{side} inputs, batch {cbs}; one encoder forward+backward = {1e3 * t_enc:.1f} ms), K 32", t_big,
-           targets={'MCR greedy': 1.1, 'MCR independent': 1.1, 'MCR collaborative': 1.1, 'MCR greedy + L_Con + L_CEB': 1.1})
+           targets={'MCR greedy': 1.1, 'MCR independent': 1.1, 'MCR collaborative': 1.1, 'MCR greedy + L_Con + L_CEB': 1.1}, into=res['tables'])
 
     if a.profile:
         from torch.profiler import profile, ProfilerActivity
@@ -195,6 +217,13 @@ def main():
         with profile(activities=[ProfilerActivity.CPU]) as prof:
             for _ in range(20): step()
         print(prof.key_averages().table(sort_by='self_cpu_time_total', row_limit=25))
+
+    if a.out:
+        slug = re.sub(r'[^a-z0-9]+', '-', res['device'].lower()).strip('-')[:60]
+        path = Path(a.out) / f"mcr_step_{slug}{'_quick' if a.quick else ''}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(res, indent=1) + '\n')
+        print(f"\nresults: {path}")
 
 
 if __name__ == '__main__':

@@ -12,7 +12,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import torch
 
-from .core import check_choice
+from .core import check_choice, device_transform_of
 from . import metrics as M
 
 # %% auto #0
@@ -56,7 +56,7 @@ def _outputs(model, ds, device='cpu', n=None, batch_size=2048):
     "ModelOutput and labels of the first `n` samples of a dataset (default all; eval mode, no gradients)."
     from mcr_nb.learner import iter_batches
     idx = list(torch.arange(len(ds) if n is None else min(n, len(ds))).split(batch_size))
-    return M.collect_outputs(model, iter_batches(ds, idx), device)
+    return M.collect_outputs(model, iter_batches(ds, idx), device, device_transform_of(ds))
 
 def trained_parts(model: torch.nn.Module,  # a loaded `MultimodalModel` of a finished run
                   cfg,  # the run's `RunConfig`

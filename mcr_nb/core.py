@@ -6,15 +6,16 @@
 from __future__ import annotations
 import os, random, signal, sys, tempfile
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import torch
 
 # %% auto #0
 __all__ = ['SEED_MAX', 'check_choice', 'check_tensor', 'check_modalities', 'check_labels', 'check_nonneg', 'seed_everything',
-           'get_device', 'get_rng_state', 'set_rng_state', 'durable_write_done', 'atomic_write', 'durable_append',
-           'atomic_save', 'load_checkpoint', 'RunLocked', 'RunLock', 'RunStopped', 'error_line', 'run_console']
+           'get_device', 'get_rng_state', 'set_rng_state', 'batch_to_device', 'device_transform_of',
+           'durable_write_done', 'atomic_write', 'durable_append', 'atomic_save', 'load_checkpoint', 'RunLocked',
+           'RunLock', 'RunStopped', 'error_line', 'run_console']
 
 # %% ../nbs/00_core.ipynb #6bc95b45
 def check_choice(value: str,  # the name the caller passed
@@ -136,6 +137,20 @@ def set_rng_state(st: dict, # a state from `get_rng_state`
     np.random.set_state(('MT19937', n['keys'].numpy().astype(np.uint32), n['pos'], n['has_gauss'], n['gauss']))
     torch.set_rng_state(st['torch'])
     if 'cuda' in st and torch.cuda.is_available(): torch.cuda.set_rng_state_all(st['cuda'])
+
+# %% ../nbs/00_core.ipynb #b2d0a002
+def batch_to_device(xb: Mapping[str, torch.Tensor],  # a batch's inputs keyed by modality (on the host)
+                    device: str | torch.device,  # where the model runs
+                    transform: Callable | None = None,  # the dataset's `device_transform` (dict -> dict), run after the copy; None: none
+                   ) -> dict:
+    "Copy a batch's inputs to `device` (non-blocking), then apply the dataset's `device_transform` there."
+    xb = {m: x.to(device, non_blocking=True) for m, x in xb.items()}
+    return xb if transform is None else transform(xb)
+
+def device_transform_of(ds,  # a dataset
+                       ) -> Callable | None:
+    "The dataset's `device_transform` (what `batch_to_device` runs after the copy), or None when it has none."
+    return getattr(ds, 'device_transform', None)
 
 # %% ../nbs/00_core.ipynb #914318c4
 _WRITES = {'n': 0}  # durable writes of this process (see `durable_write_done`)

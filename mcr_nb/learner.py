@@ -17,7 +17,8 @@ from torch import nn
 
 from .distributed import dist_info, gather_cat, convert_sync_batchnorm, MethodForward
 from .core import (check_choice, check_labels, check_modalities, check_tensor, get_device, get_rng_state,
-                         set_rng_state, atomic_save, durable_append, load_checkpoint, RunStopped)
+                         set_rng_state, atomic_save, durable_append, load_checkpoint, RunStopped,
+                         batch_to_device, device_transform_of)
 from .config import (RunConfig, DataConfig, ModelConfig, TrainConfig, JointParams, config_to_dict,
                            method_params, load_plugins)
 from .models import ModelOutput, MLPModelConfig, build_mlp_model
@@ -666,6 +667,7 @@ class Learner:
         if self.device.type == 'cuda' and self.world > 1 and self.train_cfg.device == 'auto': self.device = torch.device('cuda', torch.cuda.current_device())
         apply_speed_settings(self.train_cfg, self.device)
         self.model, self.train_ds, self.val_ds, self.seed, self.run_cfg = model.to(self.device), train_ds, val_ds, seed, run_cfg
+        self.device_transform = device_transform_of(train_ds)  # e.g. uint8 frames -> normalised float, run on the device in `to_device`
         if self.train_cfg.channels_last: model.to(memory_format=torch.channels_last)  # 4-D (conv) weights; inputs follow in `to_device`
         k = self.train_cfg.grad_accum_steps
         if self.data_cfg.batch_size % (self.world * k):
@@ -710,7 +712,8 @@ class Learner:
         for h in self._handlers[event]: h()
 
     def to_device(self, xb):
-        xb = {m: x.to(self.device, non_blocking=True) for m, x in xb.items()}
+        "A training batch's inputs on the device: copied, then the training set's `device_transform` there, then channels-last if set."
+        xb = batch_to_device(xb, self.device, self.device_transform)
         if self.train_cfg.channels_last: xb = {m: x.contiguous(memory_format=torch.channels_last) if x.ndim == 4 else x for m, x in xb.items()}
         return xb
     def eval_loader(self, ds) -> BatchLoader:
@@ -779,10 +782,11 @@ def evaluate(model: nn.Module,  # the model
     method = method or Method(JointParams(), model, ds.n_classes)
     was, nc = model.training, ds.n_classes
     model.eval(); sums, names, kept, ys = None, None, {}, []
+    transform = device_transform_of(ds)  # e.g. uint8 frames -> normalised float, on the device
     try:
         idx = torch.arange(rank, len(ds), world)
         for xb, yb in (loader or BatchLoader(ds, persistent=False))(list(idx.split(batch_size))):
-            xb, yb = {m: x.to(device, non_blocking=True) for m, x in xb.items()}, yb.to(device, non_blocking=True)
+            xb, yb = batch_to_device(xb, device, transform), yb.to(device, non_blocking=True)
             with autocast(): out = method.forward(xb)
             preds = {'': method.predict(out), **{f'_{m}': l for m, l in out.unimodal_logits.items()}}
             if names is None: names = list(preds)

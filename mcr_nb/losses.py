@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_losses.ipynb #c0465cdf
 from __future__ import annotations
-import math, threading, weakref
+import math
 from dataclasses import dataclass, asdict
 from functools import lru_cache
 from itertools import combinations
@@ -215,29 +215,6 @@ def _inverse_flat(perms: torch.Tensor,  # (K, B) permutations
     ar, off = _flat_offsets(*perms.shape, perms.device)
     return torch.empty_like(ar).index_copy_(0, perms.reshape(-1) + off, ar)
 
-class _Workspace(threading.local):
-    "Per-thread free lists of the kernel's large CPU buffers: a fresh 0.5 MB buffer costs ~130 page faults each step."
-    def __init__(self): self.free = {}
-
-    def take(self, shape: tuple, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-        "An uninitialised buffer, reused when one of this shape is free (CPU only; CUDA has its caching allocator)."
-        if device.type != 'cpu': return torch.empty(shape, dtype=dtype, device=device)
-        free = self.free.get((shape, dtype))
-        return free.pop() if free else torch.empty(shape, dtype=dtype)
-
-    def give(self, *bufs: torch.Tensor):
-        "Return buffers that nothing else references any more."
-        for b in bufs:
-            if b.device.type == 'cpu':
-                free = self.free.setdefault((tuple(b.shape), b.dtype), [])
-                if len(free) < 4: free.append(b)
-
-_WS = _Workspace()
-
-class _Lease:
-    "Gives its buffers back to the workspace when it is garbage-collected (with the autograd node that holds it)."
-    def __init__(self, *bufs): weakref.finalize(self, _WS.give, *bufs)
-
 @lru_cache(maxsize=32)
 def _ones(c: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
     "A (C, 1) column of ones: class sums as matrix products (fast on CPU). Cached: the same every step."
@@ -257,7 +234,7 @@ def _perm_jsd_forward_fp32(moved, fixed, base, perms):
     "The body of `_perm_jsd_forward`, with autocast off."
     n, bs, c = moved.shape; k = perms.shape[0]
     ones = _ones(c, moved.dtype, moved.device)
-    z, e, w = (_WS.take((n, k, bs, c), moved.dtype, moved.device) for _ in range(3))
+    z, e, w = (torch.empty(n, k, bs, c, dtype=moved.dtype, device=moved.device) for _ in range(3))
     # shift each part by its own row max (small tensors): every permuted logit is <= 0 without a max pass over (n, K, B, C)
     torch.index_select(moved - moved.amax(-1, keepdim=True), 1, perms.reshape(-1), out=z.view(n, k * bs, c))
     z += (fixed - fixed.amax(-1, keepdim=True)).unsqueeze(1)
@@ -275,7 +252,6 @@ def _perm_jsd_forward_fp32(moved, fixed, base, perms):
     et = torch.mul(e, t, out=w)   # E (log P - log(P + Q)), kept for the backward
     kp = torch.matmul(et, ones).mul_(r)   # sum_c P (log P - log(P + Q))
     d = (kp.sum((1, 2, 3)) + (q * a).sum((-2, -1))) * (0.5 / (k * bs)) + LN2   # the two ln 2 of log M = log(P + Q) - ln 2
-    _WS.give(z)
     return d, (e, et, kp, r, q, a)
 
 def _perm_jsd_backward(saved: tuple,  # what `_perm_jsd_forward` returned for the backward
@@ -285,13 +261,12 @@ def _perm_jsd_backward(saved: tuple,  # what `_perm_jsd_forward` returned for th
     "Gradients of each subset's D (unscaled, not divided by K B): moved and fixed stacked as (2n, B, C), and base."
     e, et, kp, r, q, a = saved
     n, k, bs, c = e.shape
-    gz, gp = (_WS.take((n, k, bs, c), e.dtype, e.device) for _ in range(2))
+    gz, gp = (torch.empty_like(e) for _ in range(2))
     torch.addcmul(et, e, kp, value=-1.0, out=gz).mul_(r)   # P (t - sum_c P t) = (E t - E kp) / s: the softmax backward
     g = torch.empty(2 * n, bs, c, dtype=e.dtype, device=e.device)
     torch.sum(gz, 1, out=g[n:])   # the fixed part: summed over K
     torch.index_select(gz.view(n, k * bs, c), 1, _inverse_flat(perms), out=gp.view(n, k * bs, c))
     torch.sum(gp, 1, out=g[:n])   # the moved part: gathered back through the inverse permutations, summed over K
-    _WS.give(gz, gp)
     gb = (a - (q * a).sum(-1, keepdim=True)).mul_(q) if need_base else None
     return g, gb
 
@@ -302,7 +277,6 @@ class _PermJSD(torch.autograd.Function):
         dt = torch.promote_types(moved.dtype, torch.float32)
         d, saved = _perm_jsd_forward(moved.to(dt), fixed.to(dt), base.to(dt), perms)
         ctx.save_for_backward(*saved, perms)
-        ctx.lease = _Lease(*saved[:2])   # the big buffers go back to the workspace when this node is freed
         ctx.dtypes = moved.dtype, fixed.dtype, base.dtype
         return d
 
@@ -350,7 +324,6 @@ class _GameJSD(torch.autograd.Function):
         moved = cf if plan.eye else (plan.member @ cf.flatten(1)).view(-1, *cf.shape[1:])
         d, saved = _perm_jsd_forward(moved, lg - moved, lg, perms)   # fixed part = everything not moved, bias included
         ctx.save_for_backward(*saved, perms)
-        ctx.lease = _Lease(*saved[:2])
         ctx.plan, ctx.dtypes = plan, (contrib.dtype, logits.dtype)
         ctx.mark_non_differentiable(d)
         return d @ plan.shared, d

@@ -23,8 +23,8 @@ from .runs import unimodal_stages, init_from_unimodal
 
 # %% auto #0
 __all__ = ['Unimodal', 'MultiLoss', 'load_unimodal_parts', 'Ensemble', 'FrozenEvalCB', 'UniPreFrozen', 'UniPreFinetuned',
-           'method_params_of', 'scale_grads', 'OGMGECallback', 'OGMGE', 'shapley_outputs', 'AGMClipCallback', 'AGM',
-           'mlb_coefficients', 'mlb_coefficients_regression', 'MLBCallback', 'MLB', 'MCR']
+           'method_params_of', 'scale_grads', 'OGMGECallback', 'OGMGE', 'shapley_outputs', 'clip_grad_norm_where',
+           'AGMClipCallback', 'AGM', 'mlb_coefficients', 'mlb_coefficients_regression', 'MLBCallback', 'MLB', 'MCR']
 
 # %% ../nbs/08_methods.ipynb #d70df905
 @register_method('unimodal')
@@ -179,13 +179,31 @@ def shapley_outputs(latents: Mapping[str, torch.Tensor],  # (B, d_m) per modalit
     return phi
 
 # %% ../nbs/08_methods.ipynb #38a5981a
+def clip_grad_norm_where(params: Sequence[torch.Tensor],  # the parameters whose gradients are clipped together
+                         max_norm: float,  # the largest global gradient norm
+                         cond: torch.Tensor,  # 0-dim bool tensor: clip only where it holds
+                        ):
+    "`torch.nn.utils.clip_grad_norm_(params, max_norm)` if `cond`, else the gradients unchanged, with no host read of `cond`."
+    params = list(params)
+    grads = [p.grad for p in params if p.grad is not None]
+    if not grads: return
+    U = torch.nn.utils
+    if hasattr(U, 'get_total_norm'):  # torch >= 2.6: the two halves of clip_grad_norm_ (same arithmetic when cond holds)
+        total = U.get_total_norm(grads)  # a total norm of 0 gives the factor min(max_norm / 1e-6, 1) = 1 exactly
+        U.clip_grads_with_norm_(params, max_norm, torch.where(cond.to(total.device), total, torch.zeros_like(total)))
+    else:
+        total = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
+        k = torch.clamp(max_norm / (total + 1e-6), max=1.0)
+        k = torch.where(cond.to(k.device), k, torch.ones_like(k))
+        for g in grads: g.mul_(k.to(g.device))
+
 class AGMClipCallback(Callback):
-    "AGM's clipping: global gradient norm to 1 when any fusion-head gradient exceeds 1 in absolute value."
+    "AGM's clipping: global gradient norm to 1 when any fusion-head gradient exceeds 1 in absolute value (decided on the device)."
     order = 40
     def __init__(self, method): self.method = method
     def after_backward(self):
         g = [p.grad.abs().max() for p in self.method.model.fusion.parameters() if p.grad is not None]
-        if g and bool(torch.stack(g).max() > 1): torch.nn.utils.clip_grad_norm_(self.learn.params, 1.0)
+        if g: clip_grad_norm_where(self.learn.params, 1.0, torch.stack(g).max() > 1)
 
 @register_method('agm')
 class AGM(Method):

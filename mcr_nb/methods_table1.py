@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .core import check_choice, check_nonneg
+from .core import check_choice, check_nonneg, batch_to_device, device_transform_of
 from .config import ConfigError, PretrainOptions, register_method_params
 from .models import ModelOutput
 from .learner import Method, Callback, register_method, task_loss, dist_info, iter_batches
@@ -199,12 +199,11 @@ class MMCosine(Method):
 def pareto_weights(g1: torch.Tensor,  # flat multimodal gradient
                    g2: torch.Tensor,  # flat unimodal gradient
                   ) -> tuple[torch.Tensor, torch.Tensor]:
-    "MMPareto's weights: (1/2, 1/2) when cos(g1, g2) > 0, else the min-norm point of the segment [g1, g2]."
-    dot = (g1 * g2).sum()
-    if bool(dot > 0): return torch.tensor(0.5), torch.tensor(0.5)
-    d2 = ((g1 - g2) ** 2).sum()
-    w = ((g2 - g1) * g2).sum() / d2 if bool(d2 > 0) else torch.tensor(0.5)
-    w = w.clamp(0, 1)
+    "MMPareto's weights: (1/2, 1/2) when cos(g1, g2) > 0, else the min-norm point of the segment [g1, g2] (chosen on the device)."
+    dot, d2 = (g1 * g2).sum(), ((g1 - g2) ** 2).sum()
+    half = torch.full_like(dot, 0.5)
+    w = torch.where(d2 > 0, ((g2 - g1) * g2).sum() / d2, half).clamp(0, 1)  # (a 0/0 here is discarded by the selection)
+    w = torch.where(dot > 0, half, w)
     return w, 1 - w
 
 def pareto_combine(g_mm: Sequence[torch.Tensor],  # multimodal gradient of each parameter of one encoder
@@ -220,7 +219,7 @@ def pareto_combine(g_mm: Sequence[torch.Tensor],  # multimodal gradient of each 
         g = 2 * (w1 * a + w2 * b)
         if rescale:
             r = (a + b).norm() / g.norm().clamp_min(1e-12)
-            if bool(r > 1): g = g * r
+            g = g * torch.where(r > 1, r, torch.ones_like(r))  # x 1 is exact: g unchanged unless r > 1
         out.append(gamma * g)
     return out, torch.stack([w1, w2])
 
@@ -369,7 +368,7 @@ def latents_of(model: nn.Module, ds, batch_size: int, device, max_samples: int |
     zs, ys = {}, []
     try:
         for xb, yb in iter_batches(ds, list(idx.split(batch_size)), seed=seed):
-            lat = model.encode({m: x.to(device) for m, x in xb.items()})
+            lat = model.encode(batch_to_device(xb, device, device_transform_of(ds)))
             for m, z in lat.items(): zs.setdefault(m, []).append(z.float().cpu())
             ys.append(yb.cpu())
     finally: model.train(was)

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .core import check_tensor, check_labels, check_nonneg
+from .core import check_tensor, check_labels, check_nonneg, batch_to_device
 
 # %% auto #0
 __all__ = ['stack_outputs', 'collect_outputs', 'accuracy', 'macro_f1', 'weighted_f1', 'classification_metrics',
@@ -42,13 +42,14 @@ def _detach_cpu(o):
 def collect_outputs(model: torch.nn.Module,  # a `MultimodalModel` (returns a `ModelOutput`)
                     loader,  # iterable of `(inputs: dict[str, Tensor], y)` batches
                     device: str | torch.device = 'cpu',  # where the model runs
+                    transform: Callable | None = None,  # the dataset's `device_transform`, run on each batch after the copy (None: none)
                    ):
     "Run `model` over `loader` in eval mode; return the stacked `ModelOutput` (on CPU) and the labels."
     was_training = model.training; model.eval()
     outs, ys = [], []
     try:
         for inputs, y in loader:
-            out = model({m: x.to(device) for m, x in inputs.items()})
+            out = model(batch_to_device(inputs, device, transform))
             outs.append(_detach_cpu(out)); ys.append(y.detach().cpu())
     finally: model.train(was_training)
     if not outs: raise ValueError("collect_outputs: the loader yielded no batches; expected a non-empty split")
@@ -325,10 +326,11 @@ def imbalance_report(model: torch.nn.Module,  # a trained `MultimodalModel`
                      test_loader,  # batches of the split to evaluate
                      device: str | torch.device = 'cpu',  # where the model runs
                      n_perms: int = 5,  # permutations for `permutation_importance`
+                     transform: Callable | None = None,  # the dataset's `device_transform` (e.g. uint8 frames -> normalised float), None: none
                     ) -> dict:
     "Classification metrics, probes, Shapley values, utilisation, permutation importance and error breakdown of one model."
-    tr, y_tr = collect_outputs(model, train_loader, device)
-    te, y_te = collect_outputs(model, test_loader, device)
+    tr, y_tr = collect_outputs(model, train_loader, device, transform)
+    te, y_te = collect_outputs(model, test_loader, device, transform)
     fuse = lambda z: model.fuse({m: v.to(device) for m, v in z.items()}).cpu()
     with torch.no_grad():
         sh = shapley_contributions(fuse, te.latents, y_te)

@@ -6,7 +6,7 @@
 # 1. gpu_sync_check.py: torch.cuda.set_sync_debug_mode('error') around the steady-state model + loss + backward
 #    and the optimizer step (does the step make the host wait for the GPU?)      -> OUT_DIR/sync_check.json
 # 2. benchmarks/bench_mcr_step.py --device cuda --quick: MCR's cost against multi-loss on the GPU
-#                                                                                  -> OUT_DIR/bench_mcr_step.txt
+#                                                             -> OUT_DIR/bench_mcr_step.txt, OUT_DIR/mcr_step_*_quick.json
 # 3. benchmarks/bench_throughput.py --quick --device cuda: loader, step and loop samples/s per Table-1 config
 #                                                                                  -> OUT_DIR/throughput_*_quick.json
 # 4. scripts/gpu_smoke.py: one real-shape bf16 step per benchmark, samples/s and peak memory
@@ -46,7 +46,7 @@ DEVICE=$("$PY" -c "import torch; print(torch.cuda.get_device_name(0))")
 echo "[gpu_check] device: $DEVICE; results in $OUT"
 
 part sync_check 90 "$OUT/sync_check.txt" -- "$PY" scripts/gpu_sync_check.py --out "$OUT/sync_check.json"
-part bench_mcr_step 90 "$OUT/bench_mcr_step.txt" -- "$PY" benchmarks/bench_mcr_step.py --device cuda --quick
+part bench_mcr_step 90 "$OUT/bench_mcr_step.txt" -- "$PY" benchmarks/bench_mcr_step.py --device cuda --quick --out "$OUT"
 part bench_throughput 100 "$OUT/bench_throughput.txt" -- "$PY" benchmarks/bench_throughput.py --quick --device cuda --out "$OUT"
 need=$(missing transformers)
 [ -n "$need" ] && echo "[gpu_check] gpu_smoke: the ave-hubert-vivit and cremad-conformer lines need '$need' (missing); gpu_smoke.py skips them"

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 from .common import (resolve_root, require, check_split, load_pickle, load_wav, FrameTransform, load_frame_folder,
-                                write_jpg_frames, CorruptFileError)
+                                write_jpg_frames, CorruptFileError, NormalizeFrames, check_frame_dtype)
 from ..core import check_choice
 
 # %% auto #0
@@ -75,6 +75,7 @@ class AVEDataset(Dataset):
                  audio: str = 'spectrogram',  # 'spectrogram' (ResNet column) or 'wav' (HuBERT column)
                  wav_norm: str | os.PathLike | dict | None = None,  # audio='wav': {'mean', 'std'} or its pickle (default root/wav_norm.pkl)
                  max_seconds: float = 10.0,  # audio='wav': clip length in seconds (cut / zero-padded)
+                 frame_dtype: str = 'uint8',  # frames: 'uint8' (normalised on the device by `device_transform`) or 'float32' (in the loader)
                 ):
         self.root = resolve_root(root, 'AVE', 'MCR_AVE_ROOT', AVE_LAYOUT)
         self.split = check_split(split)
@@ -88,7 +89,10 @@ class AVEDataset(Dataset):
         for vid, _ in self.items[:1]:
             require(self._audio_path(vid), AVE_LAYOUT); require(self.root / 'Image-01-FPS-SE' / vid, AVE_LAYOUT, is_dir=True)
         self.n_frames, self.size = n_frames, image_size
-        self.transform = FrameTransform(self.split == 'train' if train_aug is None else train_aug, image_size, per_frame=True)
+        self.frame_dtype = check_frame_dtype(frame_dtype)
+        self.transform = FrameTransform(self.split == 'train' if train_aug is None else train_aug, image_size, per_frame=True,
+                                        frame_dtype=self.frame_dtype)
+        self.device_transform = NormalizeFrames(['video']) if self.frame_dtype == 'uint8' else None
 
     def __len__(self): return len(self.items)
 

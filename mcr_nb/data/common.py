@@ -6,16 +6,17 @@
 from __future__ import annotations
 import os, pickle
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
 from ..core import check_choice
 
 # %% auto #0
-__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'DataLayoutError', 'resolve_root', 'require', 'check_split', 'CorruptFileError',
-           'load_pickle', 'load_wav', 'load_image', 'tile_clip', 'log_spectrogram', 'FrameTransform',
-           'load_frame_folder', 'stratified_holdout', 'write_jpg_frames']
+__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'IMAGENET_MEAN_UINT8', 'FRAME_DTYPES', 'DataLayoutError', 'resolve_root', 'require',
+           'check_split', 'CorruptFileError', 'load_pickle', 'load_wav', 'load_image', 'tile_clip', 'log_spectrogram',
+           'check_frame_dtype', 'finish_frames', 'FrameTransform', 'load_frame_folder', 'stratified_holdout',
+           'write_jpg_frames', 'NormalizeFrames', 'compare_frame_dtypes']
 
 # %% ../../nbs/21_data.common.ipynb #78d84085
 class DataLayoutError(FileNotFoundError):
@@ -112,6 +113,22 @@ def log_spectrogram(wave,  # mono waveform (numpy or tensor)
 
 # %% ../../nbs/21_data.common.ipynb #569ec7c6
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+IMAGENET_MEAN_UINT8 = tuple(int(round(255 * m)) for m in IMAGENET_MEAN)  # (124, 116, 104): the uint8 colour nearest the mean
+FRAME_DTYPES = ('uint8', 'float32')
+
+def check_frame_dtype(frame_dtype: str,  # a loader's `frame_dtype` option
+                     ) -> str:
+    "Check a `frame_dtype`: 'uint8' (frames normalised on the device) or 'float32' (normalised in the loader)."
+    return check_choice(frame_dtype, FRAME_DTYPES, 'frame_dtype')
+
+def finish_frames(x: torch.Tensor,  # frames (T, 3, H, W) with values in [0, 1], after resize / crop / flip
+                  frame_dtype: str = 'uint8',  # 'uint8': round(255 x) clamped to [0, 255]; 'float32': ImageNet-normalised here
+                  normalize: bool = True,  # 'float32' only: apply the ImageNet normalisation (False: values stay in [0, 1])
+                 ) -> torch.Tensor:
+    "The last step of every frame transform: uint8 frames for `NormalizeFrames` on the device, or normalised float32 frames."
+    if check_frame_dtype(frame_dtype) == 'uint8': return x.mul(255).round_().clamp_(0, 255).to(torch.uint8)
+    if not normalize: return x
+    return (x - torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)) / torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
 
 def _crop_box(h, w, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3)):
     "torchvision's RandomResizedCrop box: 10 tries, then a centre crop at the clamped ratio."
@@ -127,13 +144,15 @@ def _crop_box(h, w, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3)):
     return (h - ch) // 2, (w - cw) // 2, ch, cw
 
 class FrameTransform:
-    "Train: random resized crop + horizontal flip; eval: resize. Then ImageNet normalisation. (T, 3, H, W) -> (T, 3, S, S)."
+    "Train: random resized crop + horizontal flip; eval: resize. Then uint8 (default) or ImageNet-normalised float32. (T, 3, H, W) in [0, 1] -> (T, 3, S, S)."
     def __init__(self, train: bool,  # training augmentation (True) or deterministic evaluation transform
                  size: int = 224,  # output side length
                  per_frame: bool = True,  # draw the crop/flip independently per frame (CREMA-D, AVE) or once per clip (UCF)
-                 normalize: bool = True,  # ImageNet mean/std normalisation
+                 normalize: bool = True,  # frame_dtype='float32': ImageNet mean/std normalisation here (uint8 frames: on the device)
+                 frame_dtype: str = 'uint8',  # 'uint8': round(255 x), normalised on the device by `NormalizeFrames`; 'float32': normalised here
                 ):
         self.train, self.size, self.per_frame, self.normalize = train, size, per_frame, normalize
+        self.frame_dtype = check_frame_dtype(frame_dtype)
 
     def _resize(self, x): return F.interpolate(x, size=(self.size, self.size), mode='bilinear', antialias=True, align_corners=False)
 
@@ -147,18 +166,16 @@ class FrameTransform:
         if not self.train: out = self._resize(frames)
         elif self.per_frame: out = torch.cat([self._augment(f[None]) for f in frames])
         else: out = self._augment(frames)
-        if self.normalize:
-            out = (out - torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)) / torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
-        return out
+        return finish_frames(out, self.frame_dtype, self.normalize)
 
 # %% ../../nbs/21_data.common.ipynb #77043703
 def load_frame_folder(folder: str | os.PathLike,  # a folder of frame images (sorted by name)
                       n_frames: int,  # how many leading frames to use
                       transform: Callable,  # e.g. a `FrameTransform`, applied to (T, 3, H, W)
-                      size: int,  # the transform's output size (for zero-filled missing frames)
-                      pad: bool = True,  # zero-fill when the folder has fewer than n_frames; False raises
+                      size: int,  # the transform's output size (for the filled-in missing frames)
+                      pad: bool = True,  # fill in frames when the folder has fewer than n_frames; False raises
                      ) -> torch.Tensor:
-    "Load the first `n_frames` frames of a folder as (3, T, size, size)."
+    "Load the first `n_frames` frames of a folder as (3, T, size, size); missing frames are the mean colour (0 once normalised)."
     files = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in ('.jpg', '.jpeg', '.png'))[:n_frames]
     if not files: raise CorruptFileError(f"frame folder {str(folder)!r} has no .jpg/.png frames")
     if len(files) < n_frames and not pad:
@@ -166,7 +183,10 @@ def load_frame_folder(folder: str | os.PathLike,  # a folder of frame images (so
     frames = [load_image(p) for p in files]
     h, w = frames[0].shape[1:]
     out = transform(torch.stack([f if f.shape[1:] == (h, w) else F.interpolate(f[None], size=(h, w))[0] for f in frames]))
-    if len(files) < n_frames: out = torch.cat([out, out.new_zeros(n_frames - len(files), 3, size, size)])
+    if len(files) < n_frames:   # float frames are normalised already: 0 is the mean colour; uint8: the nearest uint8 colour
+        fill = out.new_zeros(n_frames - len(files), 3, size, size)
+        if out.dtype == torch.uint8: fill += torch.tensor(IMAGENET_MEAN_UINT8, dtype=torch.uint8).view(1, 3, 1, 1)
+        out = torch.cat([out, fill])
     return out.transpose(0, 1).contiguous()
 
 def stratified_holdout(labels: Sequence[int],  # class label per item
@@ -189,3 +209,59 @@ def write_jpg_frames(folder: str | os.PathLike,  # output folder (created)
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     for i, f in enumerate(frames): Image.fromarray(f).save(folder / f"{i + 1:06d}.jpg", quality=90)
     return folder
+
+# %% ../../nbs/21_data.common.ipynb #c3e1a002
+class NormalizeFrames:
+    "On the device: each uint8 frame batch named in `keys` -> float32 (x/255 - mean)/std along `channel_dim`; other inputs pass through."
+    def __init__(self, keys: Sequence[str],  # the inputs that hold uint8 frames, e.g. ['video'] or ['rgb', 'flow']
+                 mean: Sequence[float] = IMAGENET_MEAN,  # per-channel mean of x/255
+                 std: Sequence[float] = IMAGENET_STD,  # per-channel standard deviation of x/255
+                 channel_dim: int = 1,  # the channel axis of a BATCH: items (3, T, S, S) collate to (B, 3, T, S, S)
+                ):
+        self.keys = (keys,) if isinstance(keys, str) else tuple(keys)
+        self.mean, self.std, self.channel_dim = tuple(map(float, mean)), tuple(map(float, std)), int(channel_dim)
+        if not self.keys: raise ValueError("NormalizeFrames needs at least one key")
+        if len(self.mean) != len(self.std) or min(self.std) <= 0:
+            raise ValueError(f"NormalizeFrames: mean {self.mean} and std {self.std} need one value per channel, std > 0")
+        self._stats = {}  # (device, ndim) -> (mean, std) shaped to broadcast, built once per device: no host copy per batch
+
+    def __getstate__(self):  # pickled to spawned loader workers: the cached device tensors stay behind
+        d = dict(self.__dict__); d['_stats'] = {}; return d
+
+    def __repr__(self): return f"NormalizeFrames(keys={list(self.keys)}, mean={self.mean}, std={self.std}, channel_dim={self.channel_dim})"
+
+    def _stats_for(self, x):
+        key = (x.device, x.ndim)
+        if key not in self._stats:
+            shape = [1] * x.ndim; shape[self.channel_dim] = len(self.mean)
+            self._stats[key] = tuple(torch.tensor(v, dtype=torch.float32).view(shape).to(x.device) for v in (self.mean, self.std))
+        return self._stats[key]
+
+    def __call__(self, batch: Mapping[str, torch.Tensor],  # a batch's inputs, on the device
+                ) -> dict:
+        out = dict(batch)
+        for k in self.keys:
+            if k not in batch: raise KeyError(f"NormalizeFrames: the batch has no input {k!r} (it has {sorted(batch)}); expected uint8 frames there")
+            x = batch[k]
+            if x.dtype != torch.uint8:
+                raise TypeError(f"NormalizeFrames: input {k!r} has dtype {x.dtype}; expected uint8 frames (a loader with "
+                                f"frame_dtype='float32' normalises its frames itself and has device_transform=None)")
+            if not -x.ndim <= self.channel_dim < x.ndim or x.shape[self.channel_dim] != len(self.mean):
+                raise ValueError(f"NormalizeFrames: input {k!r} has shape {tuple(x.shape)}; expected {len(self.mean)} channels on dim {self.channel_dim}")
+            mean, std = self._stats_for(x)
+            out[k] = x.float().div_(255).sub_(mean).div_(std)
+        return out
+
+def compare_frame_dtypes(ds_uint8,  # a frame loader built with frame_dtype='uint8'
+                         ds_float32,  # the same loader with frame_dtype='float32'
+                         i: int = 0,  # the item to compare
+                         seed: int = 0,  # both items are drawn with the RNGs seeded from (seed, i), as a `BatchLoader` draws them
+                        ) -> dict:
+    "Item `i` of both loaders with the same random draws: per input, its dtype and bytes in each, and the largest |difference| once normalised."
+    from mcr_nb.learner import SeededItems
+    if ds_float32.device_transform is not None: raise ValueError("compare_frame_dtypes: ds_float32 has a device_transform; build it with frame_dtype='float32'")
+    (xu, yu), (xf, yf) = SeededItems(ds_uint8, seed)[i], SeededItems(ds_float32, seed)[i]
+    if yu != yf: raise ValueError(f"item {i} has label {yu} in one loader and {yf} in the other: not the same loader")
+    xn = (ds_uint8.device_transform or (lambda b: b))({m: v[None] for m, v in xu.items()})
+    return {m: {'dtype': str(xu[m].dtype).removeprefix('torch.'), 'bytes': xu[m].nbytes, 'float32_bytes': xf[m].nbytes,
+                'max_abs_diff': float((xn[m][0] - xf[m]).abs().max())} for m in xu}

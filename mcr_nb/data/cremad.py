@@ -10,7 +10,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 from .common import (resolve_root, require, check_split, load_wav, load_pickle, tile_clip, log_spectrogram,
-                                FrameTransform, load_frame_folder, write_jpg_frames, stratified_holdout, CorruptFileError, DataLayoutError)
+                                FrameTransform, load_frame_folder, write_jpg_frames, stratified_holdout, CorruptFileError, DataLayoutError,
+                                NormalizeFrames, check_frame_dtype)
 from ..core import check_choice
 
 # %% auto #0
@@ -53,6 +54,7 @@ class CremadDataset(Dataset):
                  face_frames: int = 150,  # conformer: face-feature steps after padding/cutting
                  wav_norm: str | os.PathLike | dict | None = None,  # conformer: {'mean', 'std'} of the audio (None: from the training clips)
                  face_norm: str | os.PathLike | dict | None = None,  # conformer: per-feature {'mean', 'std'} (None: from the training clips)
+                 frame_dtype: str = 'uint8',  # resnet frames: 'uint8' (normalised on the device by `device_transform`) or 'float32' (in the loader)
                 ):
         self.root = resolve_root(root, 'CREMA-D', 'MCR_CREMAD_ROOT', CREMAD_LAYOUT)
         self.split = check_split(split)
@@ -64,7 +66,10 @@ class CremadDataset(Dataset):
         self.modalities, self.n_classes = ['audio', 'video'], len(CREMAD_CLASSES)
         self._check_files()
         self.n_frames, self.size, self.sr, self.n_samples = n_frames, image_size, sr, int(round(sr * seconds))
-        self.transform = FrameTransform(self.split == 'train' if train_aug is None else train_aug, image_size, per_frame=True)
+        self.frame_dtype = check_frame_dtype(frame_dtype)
+        self.transform = FrameTransform(self.split == 'train' if train_aug is None else train_aug, image_size, per_frame=True,
+                                        frame_dtype=self.frame_dtype)
+        self.device_transform = NormalizeFrames(['video']) if self.mode == 'resnet' and self.frame_dtype == 'uint8' else None
         if self.mode == 'conformer':
             self.sr, self.n_samples, self.face_frames = 16000, int(round(16000 * max_seconds)), face_frames
             self.wav_norm, self.face_norm = self._norm(wav_norm, 'wav'), self._norm(face_norm, 'face')

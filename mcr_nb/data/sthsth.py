@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 from .common import (resolve_root, require, check_split, load_image, stratified_holdout, CorruptFileError,
-                                DataLayoutError, IMAGENET_MEAN, IMAGENET_STD)
+                                DataLayoutError, NormalizeFrames, check_frame_dtype, finish_frames)
 from ..core import check_choice
 
 # %% auto #0
@@ -39,8 +39,10 @@ def sample_indices(n_total: int,  # frames in the video
 def clip_transform(streams: dict,  # {modality: (T, 3, H, W) in [0, 1]}, same H, W
                    train: bool,  # training augmentation or evaluation transform
                    size: int = 224,  # output side
+                   frame_dtype: str = 'uint8',  # 'uint8': round(255 x), normalised on the device; 'float32': ImageNet-normalised here
                   ) -> dict:
-    "Resize + crop (random for training, centre for evaluation) with parameters shared by all streams; RGB colour jitter."
+    "Resize + crop (random for training, centre for evaluation) with parameters shared by all streams; RGB colour jitter; uint8 or normalised float out."
+    check_frame_dtype(frame_dtype)
     h, w = next(iter(streams.values())).shape[-2:]
     short = int(size * float(np.random.uniform(1.15, 1.43))) if train else size
     nh, nw = (short, max(short, round(w * short / h))) if h <= w else (max(short, round(h * short / w)), short)
@@ -56,7 +58,7 @@ def clip_transform(streams: dict,  # {modality: (T, 3, H, W) in [0, 1]}, same H,
             x = ((x - x.mean(dim=(1, 2, 3), keepdim=True)) * c + x.mean(dim=(1, 2, 3), keepdim=True)).clamp(0, 1)
             gray = (0.299 * x[:, 0] + 0.587 * x[:, 1] + 0.114 * x[:, 2]).unsqueeze(1)
             x = ((x - gray) * s + gray).clamp(0, 1)
-        out[m] = (x - torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)) / torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+        out[m] = finish_frames(x, frame_dtype)
     return out
 
 # %% ../../nbs/21_data.sthsth.ipynb #3f95d8b7
@@ -75,12 +77,15 @@ class SthSthDataset(Dataset):
                  val_fraction: float = 0.1,  # holdout: share of each class's training videos held out
                  seed: int = 0,  # holdout: seed of the draw
                  annotation_set: str = 'flow_aligned',  # 'flow_aligned' (videos with flow, as the authors train) or 'full'
+                 frame_dtype: str = 'uint8',  # both streams: 'uint8' (normalised on the device by `device_transform`) or 'float32' (in the loader)
                 ):
         self.root = resolve_root(root, 'Something-Something', 'MCR_STHSTH_ROOT', STHSTH_LAYOUT)
         self.split = check_split(split)
         self.val_protocol = check_choice(val_protocol, ['holdout', 'official'], 'Something-Something val_protocol')
         ann_name = STHSTH_ANNOTATIONS[check_choice(annotation_set, STHSTH_ANNOTATIONS, 'Something-Something annotation_set')]
         self.modalities = [check_choice(m, STHSTH_STORES, 'Something-Something modality') for m in modalities]
+        self.frame_dtype = check_frame_dtype(frame_dtype)
+        self.device_transform = NormalizeFrames(self.modalities) if self.frame_dtype == 'uint8' else None
         labels = self._json(self.root / 'something-something-v2-labels.json')
         source = 'train' if self.split == 'train' or (self.split == 'val' and self.val_protocol == 'holdout') else 'validation'
         if self.split == 'val' and self.val_protocol == 'official':
@@ -141,7 +146,7 @@ class SthSthDataset(Dataset):
         idx = sample_indices(n_total, self.n_frames, self.train)
         streams = {m: torch.stack([load_image(np.asarray(d[j]).tobytes(), f"{self.paths[m]}[{vid}][{j}]") for j in idx])
                    for m, d in data.items()}
-        out = clip_transform(streams, self.train, self.size)
+        out = clip_transform(streams, self.train, self.size, self.frame_dtype)
         return {m: x.transpose(0, 1).contiguous() for m, x in out.items()}, self.labels[i]
 
 # %% ../../nbs/21_data.sthsth.ipynb #6d35578e

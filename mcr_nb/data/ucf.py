@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 from .common import (resolve_root, require, check_split, load_pickle, tile_clip, log_spectrogram,
-                                FrameTransform, stratified_holdout, CorruptFileError)
+                                FrameTransform, stratified_holdout, CorruptFileError, NormalizeFrames, check_frame_dtype)
 from ..core import check_choice
 
 # %% auto #0
@@ -59,8 +59,10 @@ class UCFDataset(Dataset):
                  val_fraction: float = 0.1,  # share of training groups held out for validation
                  seed: int = 0,  # seed of that hold-out
                  store: str = 'auto',  # 'hdf5', 'pickle', or 'auto' (the .h5 when it exists, else the pickle)
+                 frame_dtype: str = 'uint8',  # frames: 'uint8' (normalised on the device by `device_transform`) or 'float32' (in the loader)
                 ):
         self.root = resolve_root(root, 'UCF-101', 'MCR_UCF_ROOT', UCF_LAYOUT)
+        self.frame_dtype = check_frame_dtype(frame_dtype)
         self.split = check_split(split)
         store = check_choice(store, ['auto', 'hdf5', 'pickle'], 'UCF store')
         if store == 'auto': store = 'hdf5' if (self.root / UCF_STORES['hdf5']).is_file() else 'pickle'
@@ -91,7 +93,9 @@ class UCFDataset(Dataset):
             sel = [i for i, c in enumerate(self.clips) if ucf_group(c) in chosen]
             self.clips, self.labels = [self.clips[i] for i in sel], [self.labels[i] for i in sel]
         self.modalities, self.n_classes = ['audio', 'video'], len(set(remap.values()))
-        self.transform = FrameTransform(self.split == 'train' if train_aug is None else train_aug, image_size, per_frame=False)
+        self.transform = FrameTransform(self.split == 'train' if train_aug is None else train_aug, image_size, per_frame=False,
+                                        frame_dtype=self.frame_dtype)
+        self.device_transform = NormalizeFrames(['video']) if self.frame_dtype == 'uint8' else None
         self._file, self._pid = None, None
 
     def __getstate__(self):  # h5py handles do not pickle (spawned DataLoader workers open their own)
