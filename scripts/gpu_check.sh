@@ -5,6 +5,8 @@
 #
 # 1. gpu_sync_check.py: torch.cuda.set_sync_debug_mode('error') around the steady-state model + loss + backward
 #    and the optimizer step (does the step make the host wait for the GPU?)      -> OUT_DIR/sync_check.json
+# 1b. tests/test_learner_syncs.py -k cuda (needs pytest): the learner's whole step, every registered method, under
+#    the same sync debug mode                                                     -> OUT_DIR/learner_syncs.txt
 # 2. benchmarks/bench_mcr_step.py --device cuda --quick: MCR's cost against multi-loss on the GPU
 #                                                             -> OUT_DIR/bench_mcr_step.txt, OUT_DIR/mcr_step_*_quick.json
 # 3. benchmarks/bench_throughput.py --quick --device cuda: loader, step and loop samples/s per Table-1 config
@@ -45,12 +47,15 @@ fi
 DEVICE=$("$PY" -c "import torch; print(torch.cuda.get_device_name(0))")
 echo "[gpu_check] device: $DEVICE; results in $OUT"
 
-part sync_check 90 "$OUT/sync_check.txt" -- "$PY" scripts/gpu_sync_check.py --out "$OUT/sync_check.json"
-part bench_mcr_step 90 "$OUT/bench_mcr_step.txt" -- "$PY" benchmarks/bench_mcr_step.py --device cuda --quick --out "$OUT"
-part bench_throughput 100 "$OUT/bench_throughput.txt" -- "$PY" benchmarks/bench_throughput.py --quick --device cuda --out "$OUT"
+part sync_check 45 "$OUT/sync_check.txt" -- "$PY" scripts/gpu_sync_check.py --out "$OUT/sync_check.json"
+need=$(missing pytest)
+if [ -n "$need" ]; then note learner_syncs "skipped: needs Python module '$need'" 0 "0 s"
+else part learner_syncs 45 "$OUT/learner_syncs.txt" -- "$PY" -m pytest -q -p no:cacheprovider tests/test_learner_syncs.py -k cuda -rs; fi
+part bench_mcr_step 60 "$OUT/bench_mcr_step.txt" -- "$PY" benchmarks/bench_mcr_step.py --device cuda --quick --out "$OUT"
+part bench_throughput 75 "$OUT/bench_throughput.txt" -- "$PY" benchmarks/bench_throughput.py --quick --device cuda --out "$OUT"
 need=$(missing transformers)
 [ -n "$need" ] && echo "[gpu_check] gpu_smoke: the ave-hubert-vivit and cremad-conformer lines need '$need' (missing); gpu_smoke.py skips them"
-part gpu_smoke 100 "$OUT/gpu_smoke.txt" -- "$PY" scripts/gpu_smoke.py --device cuda
+part gpu_smoke 75 "$OUT/gpu_smoke.txt" -- "$PY" scripts/gpu_smoke.py --device cuda
 
 "$PY" - "$SUMMARY" "$OUT/gpu_check.json" "$DEVICE" <<'PYEOF'
 import json, sys

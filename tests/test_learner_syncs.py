@@ -8,6 +8,8 @@ see a GPU sync, so every Python-level read of a tensor value (`item`, `bool`, `f
 between the end of one step and the end of a later one, in steps that neither log nor checkpoint (those read values on
 purpose, every `train.log_every` steps). The models and losses take their device code paths (`_reads_free` says no read
 is free). A control run shows that the counter sees the guard's read at a logging step.
+On a machine with a GPU the same cases also run on CUDA under `torch.cuda.set_sync_debug_mode('error')`, where
+every synchronisation raises, not only the reads the CPU counter can see (`scripts/gpu_check.sh` runs them).
 
 The methods come from the registry the CLI lists (`list_methods`), each with its default parameters (`method_params_class`)
 plus the few tiny settings in `TINY`, so a newly registered method is covered without editing this file. Epoch boundaries
@@ -93,7 +95,7 @@ def stage_dirs(cls, run_cfg, ds, tmp_path):
 
 
 def train(reads, method='joint', params=None, log_every=1000, epochs=1, regression=False, window_epoch=0, tmp_path=None,
-          start=2, stop=5, **train_kw):
+          start=2, stop=5, window_cls=None, **train_kw):
     seen, state = reads
     ds = torch.manual_seed(0) and toy(regression=regression)
     val = toy(48, seed=1, regression=regression) if method == 'dnr' else None
@@ -109,7 +111,7 @@ def train(reads, method='joint', params=None, log_every=1000, epochs=1, regressi
     if n_epochs == 0:  # no training step of its own: the stages' methods (registered) are checked by their own cases
         assert all(sub.method in list_methods() for _, sub in cls.stages(run_cfg, ds.modalities))
         return None
-    w = Window(start + STEPS * window_epoch, stop + STEPS * window_epoch, seen); state['window'] = w
+    w = (window_cls or Window)(start + STEPS * window_epoch, stop + STEPS * window_epoch, seen); state['window'] = w
     learn = Learner(model, ds, val, meth, data=dcfg, cbs=[w], train=tcfg)
     learn.fit(n_epochs)
     assert learn.step == STEPS * epochs and w.opened and not w.on
@@ -132,3 +134,21 @@ def test_every_method_has_a_case():
 def test_counter_sees_the_logging_read(reads, tmp_path):
     seen = train(reads, 'joint', log_every=4, tmp_path=tmp_path)   # step 4 logs (and the guard reads its flags): inside the window
     assert any('learner.py' in s and 'tolist' in s for s in seen), seen
+
+
+class CudaWindow(Window):
+    "On a GPU: `torch.cuda.set_sync_debug_mode('error')` from the end of step `start` to the end of step `stop`."
+    def after_batch(self):
+        s = self.learn.step
+        if s == self.start: torch.cuda.synchronize(); torch.cuda.set_sync_debug_mode('error'); self.on = self.opened = True
+        if s == self.stop: torch.cuda.set_sync_debug_mode(0); self.on = False
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (scripts/gpu_check.sh runs it on a GPU machine)")
+@pytest.mark.parametrize('method,params,kw,epochs,regression,window_epoch', CASES,
+                         ids=[f"cuda-{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_learner_step_does_not_sync_on_cuda(tmp_path, method, params, kw, epochs, regression, window_epoch):
+    "The same steps on a GPU, where any operation that makes the host wait for the device raises (no CPU stand-in)."
+    try: train(([], {}), method, params, epochs=epochs, regression=regression, window_epoch=window_epoch, tmp_path=tmp_path,
+               window_cls=CudaWindow, device='cuda', **kw)
+    finally: torch.cuda.set_sync_debug_mode(0)
