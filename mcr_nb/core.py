@@ -74,14 +74,15 @@ def check_labels(y: torch.Tensor,  # class indices (B,) or regression targets (B
                  n_classes: int | None,  # number of classes, or None for regression
                  batch_size: int | None = None,  # expected batch size, if known
                  name: str = 'y',
+                 values: bool = True,  # also read the values (class range; finiteness of targets); False: shapes and dtypes only
                 ) -> torch.Tensor:
     "Check labels: int64 indices in [0, n_classes) for classification (what `cross_entropy` takes), finite floats for regression."
-    check_tensor(y, name, ndim=(1, 2) if n_classes is None else 1, floating=n_classes is None, finite=n_classes is None)
+    check_tensor(y, name, ndim=(1, 2) if n_classes is None else 1, floating=n_classes is None, finite=n_classes is None and values)
     if n_classes is not None and y.dtype != torch.int64:
         raise TypeError(f"{name} must hold class indices as torch.int64 (long), got dtype {y.dtype}; convert with {name}.long()")
     if batch_size is not None and y.shape[0] != batch_size:
         raise ValueError(f"{name} has {y.shape[0]} labels but the inputs have batch size {batch_size}")
-    if n_classes is not None and y.numel():
+    if values and n_classes is not None and y.numel():
         lo, hi = int(y.min()), int(y.max())
         if lo < 0 or hi >= n_classes:
             raise ValueError(f"{name} has labels in [{lo}, {hi}]; expected class indices in [0, {n_classes - 1}]")

@@ -540,12 +540,7 @@ class MCRLoss(nn.Module):
                      bs: int,  # the batch size of the model's output
                     ) -> torch.Tensor:
         "Shapes and dtypes always; values (range, finiteness) only where reading them costs no device synchronisation."
-        n_classes = self.n_outputs if self.cfg.task == 'classification' else None
-        if _reads_free(y): return check_labels(y, n_classes, bs)
-        check_tensor(y, 'y', ndim=1 if n_classes else (1, 2), floating=n_classes is None)
-        if n_classes and y.dtype != torch.int64: raise TypeError(f"y must hold class indices as torch.int64 (long), got dtype {y.dtype}; convert with y.long()")
-        if y.shape[0] != bs: raise ValueError(f"y has {y.shape[0]} labels but the inputs have batch size {bs}")
-        return y
+        return check_labels(y, self.n_outputs if self.cfg.task == 'classification' else None, bs, values=_reads_free(y))
 
     def mipd(self, out: ModelOutput,  # the model's output
              fuse: Callable | None = None,  # `model.fuse`, needed for nonlinear fusion or 'noise'

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .core import check_choice
+from .core import atomic_write, check_choice
 from .config import RunConfig, DataConfig, ModelConfig, TrainConfig, register_config
 from .learner import TensorMultimodalDataset, register_dataset, register_model_builder, n_outputs
 from .models import MultimodalModel, MLPEncoder, FUSIONS
@@ -208,13 +208,13 @@ def save_own_data(path: str | os.PathLike,  # target .npz file
                   y: np.ndarray,  # (N,) integer classes or float targets
                   split: np.ndarray | Sequence[str] | None = None,  # optional (N,) 'train' / 'val' / 'test'
                  ) -> Path:
-    "Write an own-data `.npz` (arrays `x_<name>`, `y`, optional `split`) and check that it reads back."
+    "Check the arrays as a reader will, then write an own-data `.npz` (arrays `x_<name>`, `y`, optional `split`) atomically."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     arrays = {f'x_{m}': np.asarray(x) for m, x in inputs.items()}
     arrays['y'] = np.asarray(y)
     if split is not None: arrays['split'] = np.asarray(split, dtype=str)
     check_arrays(arrays, str(path))
-    with open(path, 'wb') as f: np.savez(f, **arrays)
+    atomic_write(path, lambda f: np.savez(f, **arrays))   # an interrupted write never leaves a truncated file behind
     return path
 
 # %% ../nbs/09b_owndata.ipynb #49aaf8c0
