@@ -23,8 +23,9 @@ from .runs import unimodal_stages, init_from_unimodal
 
 # %% auto #0
 __all__ = ['Unimodal', 'MultiLoss', 'load_unimodal_parts', 'Ensemble', 'FrozenEvalCB', 'UniPreFrozen', 'UniPreFinetuned',
-           'method_params_of', 'scale_grads', 'OGMGECallback', 'OGMGE', 'shapley_outputs', 'clip_grad_norm_where',
-           'AGMClipCallback', 'AGM', 'mlb_coefficients', 'mlb_coefficients_regression', 'MLBCallback', 'MLB', 'MCR']
+           'method_params_of', 'need_late_linear', 'scale_grads', 'OGMGECallback', 'OGMGE', 'shapley_outputs',
+           'clip_grad_norm_where', 'AGMClipCallback', 'AGM', 'mlb_coefficients', 'mlb_coefficients_regression',
+           'MLBCallback', 'MLB', 'MCR']
 
 # %% ../nbs/08_methods.ipynb #d70df905
 @register_method('unimodal')
@@ -107,9 +108,13 @@ def _two_modalities(model, name):
     if len(model.modalities) != 2: raise ValueError(f"{name} is defined for exactly 2 modalities, got {list(model.modalities)}")
     return list(model.modalities)
 
-def _need_contributions(model, name):
+def need_late_linear(model: nn.Module,  # the method's model
+                     name: str,  # the method's name, for the message
+                    ):
+    "A clear error unless the fusion is late linear (per-modality contributions, slices of the fused logits)."
     if not hasattr(model.fusion, 'proj'):
-        raise ValueError(f"{name} needs late linear fusion (per-modality contributions); the model's fusion is {type(model.fusion).__name__} (set model.fusion=late_linear)")
+        raise ValueError(f"{name} needs late linear fusion (per-modality contributions to the fused logits); the model's fusion is "
+                         f"{type(model.fusion).__name__} (set model.fusion=late_linear)")
 
 def scale_grads(params: Sequence[torch.Tensor] | Iterable,  # parameters of one module
                 k: torch.Tensor | float,  # the factor
@@ -153,7 +158,7 @@ class OGMGE(Method):
     Params = OGMGEParams
     def __init__(self, params, model, n_classes):
         super().__init__(params, model, n_classes)
-        self.mods = _two_modalities(model, 'ogm_ge'); _need_contributions(model, 'ogm_ge'); self.coeffs, self.scores = {}, {}
+        self.mods = _two_modalities(model, 'ogm_ge'); need_late_linear(model, 'ogm_ge'); self.coeffs, self.scores = {}, {}
     def callbacks(self): return [OGMGECallback(self)]
 
 # %% ../nbs/08_methods.ipynb #9150c54f

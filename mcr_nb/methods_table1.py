@@ -16,15 +16,14 @@ from .core import check_choice, check_nonneg, batch_to_device, device_transform_
 from .config import ConfigError, PretrainOptions, register_method_params
 from .models import ModelOutput
 from .learner import Method, Callback, register_method, task_loss, dist_info, iter_batches
-from .methods import MultiLoss, scale_grads
+from .methods import MultiLoss, need_late_linear, scale_grads
 
 
 # %% auto #0
-__all__ = ['refuse_regression', 'refuse_ddp', 'need_late_linear', 'slice_logits', 'MSLRParams', 'MMCosineParams',
-           'MMParetoParams', 'ReconBoostParams', 'DnRParams', 'mslr_ratios', 'MSLRCallback', 'MSLR', 'cosine_logits',
-           'MMCosine', 'pareto_weights', 'pareto_combine', 'MMParetoCallback', 'MMPareto', 'reconboost_stage',
-           'reconboost_loss', 'ReconBoost', 'kmeans', 'purity', 'minmax_scale', 'reinit_weight', 'latents_of',
-           'DnRCallback', 'DnR']
+__all__ = ['refuse_regression', 'refuse_ddp', 'slice_logits', 'MSLRParams', 'MMCosineParams', 'MMParetoParams',
+           'ReconBoostParams', 'DnRParams', 'mslr_ratios', 'MSLRCallback', 'MSLR', 'cosine_logits', 'MMCosine',
+           'pareto_weights', 'pareto_combine', 'MMParetoCallback', 'MMPareto', 'reconboost_stage', 'reconboost_loss',
+           'ReconBoost', 'kmeans', 'purity', 'minmax_scale', 'reinit_weight', 'latents_of', 'DnRCallback', 'DnR']
 
 # %% ../nbs/08a_methods_table1.ipynb #dfc8c2e9
 def refuse_regression(name: str, n_classes: int | None, why: str):
@@ -36,12 +35,6 @@ def refuse_ddp(name: str, why: str):
     "A clear error when a method that is not single-process equivalent is started under DDP."
     world = dist_info()[1]
     if world > 1: raise ValueError(f"{name} does not run under DDP ({world} processes): {why}; train it in one process")
-
-def need_late_linear(model: nn.Module, name: str):
-    "A clear error unless the fusion is late linear (per-modality slices of the fused logits)."
-    if not hasattr(model.fusion, 'proj'):
-        raise ValueError(f"{name} needs late linear fusion (per-modality slices of the fused logits); the model's fusion is "
-                         f"{type(model.fusion).__name__} (set model.fusion=late_linear)")
 
 def slice_logits(out: ModelOutput,  # a late-linear model's output
                  bias: torch.Tensor,  # the fusion's shared bias (C,)
