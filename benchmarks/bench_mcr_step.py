@@ -17,7 +17,7 @@ other processes on a shared machine disturb them less than wall-clock time (a qu
 Every table also goes, with the device's name, to `benchmarks/results/mcr_step_<device>[_quick].json` (`--out`
 chooses the folder; `--out ''` writes nothing); the documentation's throughput page reads those files.
 """
-import argparse, json, platform, re, statistics, time
+import argparse, json, statistics, sys, time
 from pathlib import Path
 try: import resource   # Unix only: page faults per step
 except ImportError: resource = None
@@ -29,6 +29,9 @@ from mcr_nb.models import MultimodalModel, MLPEncoder
 from mcr_nb.losses import MCRConfig, MCRLoss, mipd_fast, mipd_reference, sample_perms
 from mcr_nb.losses import _PermJSD, _GameJSD, _game_plan  # the fast path's kernels, timed on their own below
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import device_name, slug, sync   # shared with bench_throughput.py
+
 
 def conv_encoder(latent: int, width: int) -> nn.Module:
     "A plain conv net on 1x64x64 inputs (spectrogram-like), sized by `width`."
@@ -36,19 +39,6 @@ def conv_encoder(latent: int, width: int) -> nn.Module:
     return nn.Sequential(*block(1, width), nn.MaxPool2d(2), *block(width, width), *block(width, 2 * width), nn.MaxPool2d(2),
                          *block(2 * width, 2 * width), *block(2 * width, 4 * width), nn.MaxPool2d(2), *block(4 * width, 4 * width),
                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4 * width, latent))
-
-
-def device_name(dev) -> str:
-    "The accelerator's name, or the CPU model and the number of torch threads."
-    if dev.type == 'cuda': return torch.cuda.get_device_name(dev)
-    cpu = platform.processor() or platform.machine()
-    try: cpu = next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
-    except (OSError, StopIteration): pass
-    return f"CPU {cpu}, {torch.get_num_threads()} thread(s)"
-
-
-def sync(dev):
-    if dev.type == 'cuda': torch.cuda.synchronize()
 
 
 def make_step(model, crit, opt, x, y, dev, perms=None):
@@ -231,8 +221,7 @@ def main():
         print(prof.key_averages().table(sort_by='self_cpu_time_total', row_limit=25))
 
     if a.out:
-        slug = re.sub(r'[^a-z0-9]+', '-', res['device'].lower()).strip('-')[:60]
-        path = Path(a.out) / f"mcr_step_{slug}{'_quick' if a.quick else ''}.json"
+        path = Path(a.out) / f"mcr_step_{slug(res['device'])}{'_quick' if a.quick else ''}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(res, indent=1) + '\n')
         print(f"\nresults: {path}")

@@ -4,7 +4,7 @@ Usage: python benchmarks/bench_throughput.py [--quick] [--device cpu|cuda] [--co
                                              [--workers N] [--frame-dtype uint8|float32] [--out DIR]
 
 For each config in `mcr_nb.benchmarks.BENCHMARKS` the script writes a small dataset in the benchmark's real
-on-disk format with the loader's own fixture writer (`write_cremad_fixture`, `write_ave_fixture`, ...), resolves
+on-disk format with `mcr_nb.benchmarks.write_fixture` (the loader's own fixture writer), resolves
 the run config as `mcr_train` does (`make_run_config`), builds the dataset, model, method and optimizer as the
 learner does, and measures samples per second of
   (a) the loader alone: `mcr_nb.learner.iter_batches` over the training split, as an epoch reads it;
@@ -22,64 +22,19 @@ Frame datasets ship uint8 frames (their default `frame_dtype='uint8'`), normalis
 writes its results to the file with the suffix `_float32`, so that the two can be compared.
 
 `--quick` (meant to finish in under 3 minutes on 2 CPU cores; one torch thread unless `--threads` says otherwise) shrinks the inputs (32 px frames, 8 frames at most,
-half-second audio, small encoder widths and latents, as `tests/test_data_e2e.py` does), uses batch 8 and times 4
+half-second audio, small encoder widths and latents: `mcr_nb.benchmarks.TINY_OVERRIDES`, as `tests/test_data_e2e.py`), uses batch 8 and times 4
 batches per measurement; without it the configs' own shapes and batch sizes are used (meant for a GPU).
 Configs whose optional dependencies are missing (`transformers`, `h5py`, `soundfile`, ...) are skipped, naming
 the missing module. Timings are wall-clock (the loader runs in worker processes or the main thread); on a
 shared machine run it twice and compare.
 """
-import argparse, importlib.util, json, platform, re, sys, tempfile, time
+import argparse, importlib.util, json, sys, tempfile, time
 from pathlib import Path
 
 import torch
 
-TINY_W2V = ('{hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32, conv_dim: [8, 8], '
-            'conv_kernel: [10, 3], conv_stride: [5, 2], num_conv_pos_embeddings: 8, num_conv_pos_embedding_groups: 2, '
-            'feat_extract_norm: layer, do_stable_layer_norm: true}')
-TINY_HUBERT = ('{hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32, conv_dim: [8, 8], '
-               'conv_kernel: [10, 3], conv_stride: [5, 2], num_conv_pos_embeddings: 8, num_conv_pos_embedding_groups: 2}')
-TINY_VIVIT = '{hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32, image_size: 32, tubelet_size: [2, 16, 16]}'
-AV_QUICK = ['data.options.image_size=32', 'model.options.widths=[8,8,8,8]', 'model.latent=8']
-QUICK = {   # config -> overrides that shrink shapes for --quick
-    'cremad-resnet': AV_QUICK, 'ave-resnet': AV_QUICK, 'ucf-resnet': AV_QUICK,
-    'cremad-conformer': ['data.options.max_seconds=0.5', 'data.options.face_frames=8', 'model.latent=16', 'model.options.n_layers=1',
-                         'model.options.n_heads=2', 'model.options.kernel=3', f'model.options.wav2vec2_config={TINY_W2V}'],
-    'ave-hubert-vivit': ['data.options.max_seconds=0.25', 'data.options.image_size=32', 'data.options.n_frames=4', 'model.latent=16',
-                         'model.options.num_frames=4', f'model.options.hubert_config={TINY_HUBERT}', f'model.options.vivit_config={TINY_VIVIT}'],
-    'mosi-vt': ['model.options.n_layers=1'], 'mosi-vat': ['model.options.n_layers=1'],
-    'mosei-vt': ['model.options.n_layers=1'], 'mosei-vat': ['model.options.n_layers=1'],
-    'sthsth-2p1d': ['data.options.image_size=16', 'data.options.n_frames=4', 'model.options.widths=[8,8]', 'model.latent=8'],
-    'sthsth-swin': ['data.options.image_size=16', 'data.options.n_frames=4', 'model.options.dim=8', 'model.options.depths=[1,1]',
-                    'model.options.heads=[2,2]', 'model.options.window=[2,4,4]', 'model.options.random_init=true', 'model.latent=16'],
-}
-NEEDS = {'cremad-conformer': ['transformers'], 'ave-hubert-vivit': ['transformers'], 'sthsth-2p1d': ['h5py'], 'sthsth-swin': ['h5py'],
-         'ucf-resnet': ['h5py']}
-
-
-def fixture(name: str, root: Path, quick: bool) -> Path:
-    "Write a small dataset for config `name` in its real on-disk format; return the data root."
-    if name.startswith('cremad'):
-        from mcr_nb.data.cremad import write_cremad_fixture
-        return write_cremad_fixture(root / 'CREMA-D', **({'face_dim': 24} if quick and 'conformer' in name else {}))
-    if name.startswith('ave'):
-        from mcr_nb.data.ave import write_ave_fixture
-        kw = {'spec_shape': (257, 20), 'wav_seconds': 0.25} if 'hubert' in name else {'spec_shape': (257, 100 if quick else 1004)}
-        return write_ave_fixture(root / 'AVE', n_per_split=(16, 4, 4), **kw)
-    if name.startswith('ucf'):
-        from mcr_nb.data.ucf import write_ucf_fixture
-        return write_ucf_fixture(root / 'UCF-101')
-    if name.startswith(('mosi', 'mosei')):
-        from mcr_nb.data.mosi import write_affect_fixture
-        ds = name.split('-')[0]
-        return write_affect_fixture(root / ds.upper(), ds, n_per_split=(32, 8, 8))
-    if name.startswith('sthsth'):
-        from mcr_nb.data.sthsth import write_sthsth_fixture
-        return write_sthsth_fixture(root / 'Something-Something', n_per_split=(18, 6))
-    raise ValueError(f"no fixture writer for config {name!r}; add one to bench_throughput.fixture")
-
-
-def sync(dev):
-    if dev.type == 'cuda': torch.cuda.synchronize(dev)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import device_name, slug, sync   # shared with bench_mcr_step.py
 
 
 def setup(name, method, root, dev, quick, batch, frame_dtype=None):
@@ -87,7 +42,8 @@ def setup(name, method, root, dev, quick, batch, frame_dtype=None):
     from mcr_nb.sweep import make_run_config
     from mcr_nb.config import method_params
     from mcr_nb.learner import build_data, build_model, get_method_class, make_optimizer
-    ovs = [f'data.root={root}'] + (QUICK.get(name, []) + [f'data.batch_size={batch}'] if quick else [])
+    from mcr_nb.benchmarks import TINY_OVERRIDES
+    ovs = [f'data.root={root}'] + (TINY_OVERRIDES.get(name, []) + [f'data.batch_size={batch}'] if quick else [])
     if frame_dtype and not name.startswith(('mosi', 'mosei')): ovs.append(f'data.options.frame_dtype={frame_dtype}')   # the loaders with frames
     cfg = make_run_config(name, method, 0, 0, ovs)
     ds = build_data(cfg.data, 'train', cfg.fold)
@@ -138,14 +94,6 @@ def measure(name, method, root, dev, quick, n_batches, workers, frame_dtype=None
             'item': item}
 
 
-def device_name(dev) -> str:
-    if dev.type == 'cuda': return torch.cuda.get_device_name(dev)
-    cpu = platform.processor() or platform.machine()
-    try: cpu = next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
-    except (OSError, StopIteration): pass
-    return f"CPU {cpu}, {torch.get_num_threads()} thread(s)"
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--quick', action='store_true', help='small shapes, batch 8, 4 batches per measurement (< 3 min on 2 CPU cores)')
@@ -170,12 +118,12 @@ def main():
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix='mcr_throughput_') as tmp:
         for name in names:
-            missing = [m for m in NEEDS.get(name, []) if importlib.util.find_spec(m) is None]
+            missing = [m for m in mcr_nb.benchmarks.NEEDS.get(name, ()) if importlib.util.find_spec(m) is None]
             if missing:
                 print(f"{name}: skipped, needs the optional package(s) {', '.join(missing)} (not installed)")
                 res['configs'][name] = {'skipped': f"needs {', '.join(missing)}"}; continue
             try:
-                root = fixture(name, Path(tmp) / name, a.quick)
+                root = mcr_nb.benchmarks.write_fixture(name, Path(tmp) / name, tiny=a.quick, more_samples=True)
                 r = {meth: measure(name, meth, root, dev, a.quick, n_batches, a.workers, a.frame_dtype) for meth in ('joint', 'mcr')}
             except ImportError as e:   # an optional dependency the loader or encoder needs
                 print(f"{name}: skipped, needs {e.name or e} (not installed)")
@@ -194,8 +142,7 @@ def main():
             res['configs'][name] = {**r, 'bottleneck': bound, 'mcr_over_joint_step_time': round(ratio, 3)}
     res['seconds'] = round(time.perf_counter() - t0, 1)
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
-    slug = re.sub(r'[^a-z0-9]+', '-', res['device'].lower()).strip('-')[:60]
-    path = out / f"throughput_{slug}{'_quick' if a.quick else ''}{'_float32' if a.frame_dtype == 'float32' else ''}.json"
+    path = out / f"throughput_{slug(res['device'])}{'_quick' if a.quick else ''}{'_float32' if a.frame_dtype == 'float32' else ''}.json"
     path.write_text(json.dumps(res, indent=1) + '\n')
     print(f"results: {path} ({res['seconds']} s)")
 

@@ -16,11 +16,12 @@ from .core import check_choice, device_transform_of
 from . import metrics as M
 
 # %% auto #0
-__all__ = ['DEFAULT_CONFIG', 'README_METHODS', 'QUIET', 'PRESETS', 'UNTRAINED_NOTE', 'load_run', 'trained_parts', 'run_report',
-           'test_predictions', 'BenchPreset', 'get_preset', 'preset_modalities', 'bench_grids', 'share_stages',
-           'bench_runner', 'grid_rows', 'check_spawnable', 'run_bench', 'ProbeCB', 'TrainedPartsCB', 'method_label',
-           'bench_summary', 'row_modalities', 'format_bench_table', 'unimodal_references', 'model_error_breakdown',
-           'breakdown_table', 'plot_bench', 'bench_preset_from_args', 'mcr_bench']
+__all__ = ['DEFAULT_CONFIG', 'README_METHODS', 'QUIET', 'PRESETS', 'UNTRAINED_NOTE', 'load_run', 'trained_parts',
+           'run_trained_parts', 'run_report', 'test_predictions', 'BenchPreset', 'get_preset', 'preset_modalities',
+           'bench_grids', 'share_stages', 'bench_runner', 'grid_rows', 'check_spawnable', 'run_bench', 'ProbeCB',
+           'TrainedPartsCB', 'method_label', 'bench_summary', 'row_modalities', 'format_bench_table',
+           'unimodal_references', 'model_error_breakdown', 'breakdown_table', 'plot_bench', 'bench_preset_from_args',
+           'mcr_bench']
 
 # %% ../nbs/12_bench.ipynb #c63e7fa6
 def load_run(run_dir: str | os.PathLike,  # a run folder written by `fit_run`
@@ -72,9 +73,20 @@ def trained_parts(model: torch.nn.Module,  # a loaded `MultimodalModel` of a fin
     return {part: {m: not same(getattr(model, part + 's')[m], getattr(init, part + 's')[m]) for m in model.modalities}
             for part in ('head', 'encoder')}
 
+def run_trained_parts(run_dir: str | os.PathLike,  # a run folder written by `fit_run`
+                      run: Mapping | None = None,  # the run loaded by `load_run` (None: loaded here when needed)
+                     ) -> dict:
+    "The run's `trained_parts.json` (written by `TrainedPartsCB` during training) when present, else `trained_parts` of the loaded run."
+    f = Path(run_dir) / 'trained_parts.json'
+    if f.is_file(): return json.loads(f.read_text())
+    r = run if run is not None else load_run(run_dir)
+    return trained_parts(r['model'], r['cfg'], r['data']['train'])
+
 def run_report(run_dir: str | os.PathLike,  # a run folder written by `fit_run`
                n_probe: int = 4000,  # training samples used to fit each linear probe (first n, deterministic)
                with_pid: bool = True,  # add the PID of the predictions when the dataset has exact latents
+               probe=None,  # probe(z_train, y_train, z_test, y_test, n_classes) -> per-test-sample 0/1 correctness (None: `metrics.linear_probe`)
+               keep: dict | None = None,  # filled with what the report computed, for callers that add metrics (see below)
               ) -> dict:
     "Flat test metrics of a finished run (accuracy, heads, probes, head error breakdown, Shapley, prediction PID); saves test_pred.npy."
     r = load_run(run_dir)
@@ -85,12 +97,18 @@ def run_report(run_dir: str | os.PathLike,  # a run folder written by `fit_run`
         pred, _ = _predict(method, te)
     np.save(Path(run_dir) / 'test_pred.npy', M._pred(pred).numpy().astype(np.int16))
     rep = {'test_accuracy': M.accuracy(pred, y_te), 'test_macro_f1': M.macro_f1(pred, y_te)}
-    trained = trained_parts(model, r['cfg'], tr)
+    trained = run_trained_parts(run_dir, r)
     for m, l in out_te.unimodal_logits.items():
         rep[f'trained_head_{m}'], rep[f'trained_encoder_{m}'] = float(trained['head'][m]), float(trained['encoder'][m])
         rep[f'head_{m}'] = M.accuracy(l, y_te) if trained['head'][m] else float('nan')  # an untrained head's accuracy is noise
-    for row in M.probe_accuracies(out_tr, y_tr, out_te, y_te, n_classes=out_te.logits.shape[1], max_iter=100):
-        rep[f'probe_{row["modality"]}'] = row['test_accuracy'] if trained['encoder'][row['modality']] else float('nan')
+    n_classes, correct = out_te.logits.shape[1], {}
+    for m in out_tr.latents:   # an untrained encoder's probe would be noise: not fitted
+        if not trained['encoder'][m]: rep[f'probe_{m}'] = float('nan')
+        elif probe is None: rep[f'probe_{m}'] = M.linear_probe(out_tr.latents[m], y_tr, out_te.latents[m], y_te, n_classes=n_classes, max_iter=100)['test_accuracy']
+        else:
+            correct[m] = probe(out_tr.latents[m], y_tr, out_te.latents[m], y_te, n_classes)
+            rep[f'probe_{m}'] = float(torch.as_tensor(correct[m]).float().mean())   # as `metrics.accuracy` averages
+    if keep is not None: keep.update(run=r, out_train=out_tr, y_train=y_tr, out_test=out_te, y_test=y_te, trained=trained, probe_correct=correct)
     for row in M.error_breakdown(pred, out_te.unimodal_logits, y_te):
         rep[f'ebh_{row["group"]}_n'] = row['n']; rep[f'ebh_{row["group"]}_acc'] = row['multimodal_accuracy']
     sh = M.shapley_contributions(model.fuse, out_te.latents, y_te)
@@ -187,6 +205,7 @@ def bench_runner(cell: Mapping,  # a cell from `mcr_nb.sweep.expand_grid`
                  run_dir: Path,  # the cell's run folder
                  track: bool = False,  # also record linear probes every epoch (`ProbeCB`)
                  pid: bool = True,  # add the PID of the predictions (needs dit) to the report
+                 report: Mapping | None = None,  # more keyword arguments of `run_report` (n_probe, probe, keep)
                 ) -> dict:
     "Train one cell with `fit_run` (resuming if interrupted), then add `run_report`'s metrics."
     from mcr_nb.sweep import make_run_config
@@ -196,7 +215,7 @@ def bench_runner(cell: Mapping,  # a cell from `mcr_nb.sweep.expand_grid`
     summary = fit_run(cfg, run_dir, resume=(Path(run_dir) / 'config.yaml').is_file(),  # config.yaml: a run's first write
                        cbs=[TrainedPartsCB()] + ([ProbeCB()] if track else []))
     keep = {k: v for k, v in summary.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-    return {**keep, **run_report(run_dir, with_pid=pid)}
+    return {**keep, **run_report(run_dir, with_pid=pid, **(report or {}))}
 
 def grid_rows(grids: Sequence,  # the `mcr_nb.sweep.Grid`s that were run
               out: str | os.PathLike,  # the folder they ran in
@@ -512,13 +531,9 @@ def bench_preset_from_args(args: argparse.Namespace,  # parsed `mcr_bench` argum
         from mcr_nb.learner import list_methods
         p.methods = [check_choice(m, list_methods(), 'method') for m in args.methods]
     if args.seeds: p.seeds = list(args.seeds)
-    if args.config: p.config = args.config
-    from mcr_nb.sweep import check_overrides
-    if getattr(args, 'data', None):
-        from mcr_nb.owndata import data_overrides, OWN_CONFIG
-        if not args.config: p.config = OWN_CONFIG
-        p.overrides = p.overrides + data_overrides(args.data)
-    p.overrides = p.overrides + check_overrides(list(args.overrides), '--set')
+    from mcr_nb.sweep import check_overrides, own_data_args
+    config, p.overrides = own_data_args(args.config, getattr(args, 'data', None), p.overrides + check_overrides(list(args.overrides), '--set'))
+    p.config = config or p.config
     return p
 
 def mcr_bench(argv: Sequence[str] | None = None,  # command-line arguments (default: sys.argv[1:])
@@ -537,7 +552,7 @@ def _mcr_bench(args) -> int:
         bayes = _bayes(preset.config, preset.overrides)
     except (ValueError, TypeError, KeyError, FileNotFoundError, ImportError) as e:
         print(f"mcr_bench: error: {e.args[0] if isinstance(e, KeyError) and e.args else e}", file=sys.stderr); return 2
-    name = next((o.split('=', 1)[1] for o in preset.overrides if o.startswith('name=')), preset.config)
+    name = next((o.split('=', 1)[1] for o in reversed(preset.overrides) if o.startswith('name=')), preset.config)  # the last one wins
     out = Path(args.out); t0 = time.time()
     jobs = args.jobs or os.cpu_count() or 1
     print(f"mcr_bench: preset {args.preset}, config {name}, methods {' '.join(preset.methods)}, seeds {' '.join(map(str, preset.seeds))}, "

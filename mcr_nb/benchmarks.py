@@ -14,9 +14,9 @@ from .models import MultimodalModel
 from .encoders import SpectrogramEncoder, FrameEncoder, SeqTransformer, VideoEncoder, VideoSwin
 
 # %% auto #0
-__all__ = ['AV', 'BENCHMARKS', 'ENCODER_KINDS', 'SOURCES', 'METHOD_TABLE', 'NOTES', 'Benchmark', 'make_encoders',
-           'build_benchmark_model', 'fake_batch', 'benchmark_config', 'method_settings', 'make_benchmark_dataset',
-           'build_model_for_data', 'register_benchmarks']
+__all__ = ['AV', 'BENCHMARKS', 'ENCODER_KINDS', 'SOURCES', 'METHOD_TABLE', 'NOTES', 'TINY_OVERRIDES', 'NEEDS', 'Benchmark',
+           'make_encoders', 'build_benchmark_model', 'fake_batch', 'benchmark_config', 'method_settings',
+           'make_benchmark_dataset', 'build_model_for_data', 'register_benchmarks', 'write_fixture']
 
 # %% ../nbs/23_benchmark_configs.ipynb #4febf215
 @dataclass
@@ -30,7 +30,6 @@ class Benchmark:
     latent: int  # d_m of every modality (512 ResNet/video, 40 transformer)
     lr: float; weight_decay: float; batch_size: int
     mcr: dict  # MCR method parameters of run.sh
-    baselines: dict = field(default_factory=dict)  # the baselines' run.sh parameters (the full per-method settings are in METHOD_TABLE, checked against these)
     optimizer: str = 'adam'
     epochs: int = 1500; patience: int = 25; warmup_steps: int = 780
     monitor: str = 'val_acc'; clip_grad: float | None = None
@@ -50,38 +49,32 @@ def _mcr(lm, mu, lb=0.0, k=32): return {'lambda_m': lm, 'mu': mu, 'lambda_c': 1.
 AV = lambda a, v: {'audio': a, 'video': v}
 BENCHMARKS = {b.name: b for b in [
     Benchmark('cremad-resnet', 'cremad', AV((257, 188), (3, 3, 224, 224)), 6, 'resnet_av', 512, 1e-4, 1e-4, 32, _mcr(0.1, 0.01),
-              {'ogm_ge': {'alpha': 1.0}, 'agm': {'alpha': 3.0}, 'mlb': {'alpha': 0.5, 'beta_max': 10.0}},
               patience=25, pretrained_encoders=True, data_options={'n_frames': 3}, paper='76.1 +- 1.6'),
     Benchmark('cremad-conformer', 'cremad', {'audio': (80000,), 'video': (150, 1408)}, 6, 'conformer_av', 512, 5e-5, 5e-6, 8,
-              _mcr(0.1, 1.0, 1.0), {'ogm_ge': {'alpha': 1.0}, 'agm': {'alpha': 3.0}, 'mlb': {'alpha': 5.0}},
-              patience=35, data_options={'mode': 'conformer'}, paper='85.7 +- 0.2',
+              _mcr(0.1, 1.0, 1.0), patience=35, data_options={'mode': 'conformer'}, paper='85.7 +- 0.2',
               note='needs transformers and a local wav2vec2-large-robust (model.options.wav2vec2_path)'),
     Benchmark('ave-resnet', 'ave', AV((257, 1004), (3, 4, 224, 224)), 28, 'resnet_av', 512, 1e-4, 1e-4, 32, _mcr(0.01, 0.01),
-              {'ogm_ge': {'alpha': 0.6}, 'agm': {'alpha': 3.0}, 'mlb': {'alpha': 2.0, 'beta_max': 1.0}},
               patience=150, pretrained_encoders=True, data_options={'n_frames': 4}, paper='73.4 +- 0.0'),
     Benchmark('ucf-resnet', 'ucf', AV((257, 136), (3, 4, 224, 224)), 51, 'resnet_av', 512, 1e-4, 1e-4, 32, _mcr(0.001, 0.1),
-              {'ogm_ge': {'alpha': 0.8}, 'agm': {'alpha': 2.0}, 'mlb': {'alpha': 2.0, 'beta_max': 0.5}},
               epochs=1000, patience=100, pretrained_encoders=True, data_options={'n_frames': 4}, paper='55.2 +- 1.8'),
     Benchmark('mosi-vt', 'mosi', {'vision': (50, 20), 'text': (50, 300)}, 1, 'seq_transformer', 40, 1e-4, 1e-4, 32, _mcr(0.001, 0.001),
-              {'ogm_ge': {'alpha': 0.8}, 'agm': {'alpha': 1.5}, 'mlb': {'alpha': 1.5}}, epochs=100, patience=30, paper='75.2 +- 1.7'),
+              epochs=100, patience=30, paper='75.2 +- 1.7'),
     Benchmark('mosi-vat', 'mosi', {'vision': (50, 20), 'audio': (50, 5), 'text': (50, 300)}, 1, 'seq_transformer', 40, 1e-4, 1e-4, 32,
-              _mcr(0.01, 0.01), {'agm': {'alpha': 0.5}, 'mlb': {'alpha': 1.5}}, epochs=100, patience=30, paper='76.5 +- 1.4'),
+              _mcr(0.01, 0.01), epochs=100, patience=30, paper='76.5 +- 1.4'),
     Benchmark('mosei-vt', 'mosei', {'vision': (50, 35), 'text': (50, 300)}, 1, 'seq_transformer', 40, 1e-4, 1e-4, 32, _mcr(0.01, 0.1, 1.0),
-              {'ogm_ge': {'alpha': 0.8}, 'agm': {'alpha': 0.5}, 'mlb': {'alpha': 2.5}}, epochs=100, patience=30, monitor='val_loss',
-              pretrained_encoders=True, paper='80.8 +- 0.4'),
+              epochs=100, patience=30, monitor='val_loss', pretrained_encoders=True, paper='80.8 +- 0.4'),
     Benchmark('mosei-vat', 'mosei', {'vision': (50, 35), 'audio': (50, 74), 'text': (50, 300)}, 1, 'seq_transformer', 40, 1e-4, 1e-4, 32,
-              _mcr(0.001, 0.001, 1.0), {'agm': {'alpha': 1.0}, 'mlb': {'alpha': 0.5}}, epochs=100, patience=30, monitor='val_loss',
+              _mcr(0.001, 0.001, 1.0), epochs=100, patience=30, monitor='val_loss',
               pretrained_encoders=True, paper='81.1 +- 0.4'),
     Benchmark('sthsth-2p1d', 'sthsth', {'rgb': (3, 16, 224, 224), 'flow': (3, 16, 224, 224)}, 174, 'video_2p1d', 512, 1e-5, 0.02, 16,
-              _mcr(0.1, 1.0, 1.0, 16), {'ogm_ge': {'alpha': 0.8}, 'agm': {'alpha': 1.0}, 'mlb': {'alpha': 2.0, 'beta_max': 0.5}},
+              _mcr(0.1, 1.0, 1.0, 16),
               optimizer='adamw', epochs=30, patience=100, warmup_steps=31655, clip_grad=5.0, pretrained_encoders=True, checkpoint_every_steps=6000,
               data_options={'n_frames': 16}, paper='65.0 +- 0.1 (Video Swin; this config uses a (2+1)-D stand-in)'),
     Benchmark('ave-hubert-vivit', 'ave', {'audio': (160000,), 'video': (3, 10, 224, 224)}, 28, 'hf_av', 768, 1e-5, 1e-4, 8,
-              _mcr(0.01, 1.0, 1.0), {'ogm_ge': {'alpha': 1.0}, 'agm': {'alpha': 0.5}, 'mlb': {'alpha': 3.0}},
-              patience=15, warmup_steps=1500, pretrained_encoders=True, data_options={'audio': 'wav', 'n_frames': 10},
+              _mcr(0.01, 1.0, 1.0), patience=15, warmup_steps=1500, pretrained_encoders=True, data_options={'audio': 'wav', 'n_frames': 10},
               paper='88.8 +- 1.0', note='needs transformers and local HuBERT / ViViT folders (model.options.hubert_path, vivit_path)'),
     Benchmark('sthsth-swin', 'sthsth', {'rgb': (3, 16, 224, 224), 'flow': (3, 16, 224, 224)}, 174, 'video_swin', 768, 1e-5, 0.02, 16,
-              _mcr(0.1, 1.0, 1.0, 16), {'ogm_ge': {'alpha': 0.8}, 'agm': {'alpha': 1.0}, 'mlb': {'alpha': 2.0, 'beta_max': 0.5}},
+              _mcr(0.1, 1.0, 1.0, 16),
               optimizer='adamw', epochs=30, patience=100, warmup_steps=31655, clip_grad=5.0, pretrained_encoders=True, checkpoint_every_steps=6000,
               data_options={'n_frames': 16}, paper='65.0 +- 0.1',
               note='Video Swin-T x2; Kinetics-400 weights from model.options.swin_path'),
@@ -183,7 +176,7 @@ SOURCES = {
     'default': "the column's default config in github.com/kkontras/MCR (configs/*/default_config_*.json), used where run.sh passes no value",
     'uni.json': "the authors' unimodal run configs (configs/AVE/release/res/unimodal_audio.json, configs/UCF/res/unimodal_audio.json)",
     'dnr.json': "the authors' D&R config (configs/CREMA_D/release/vit/DnR.json: reinit_epoch 4, kmepoch 3, patience 300, multi-loss weights 1)",
-    'notes': "the authors' MCR run configs (configs/*/release/*/MCR.json in github.com/kkontras/MCR), which set what run.sh does not pass",
+    'mcr.json': "the authors' MCR run configs (configs/*/release/*/MCR.json in github.com/kkontras/MCR), which set what run.sh does not pass",
     'ours': "our choice: the authors' files give no value (the reason is in the note)",
 }
 _NO_PRE = ('joint', 'multiloss', 'ogm_ge', 'agm', 'mlb', 'mslr', 'mmcosine', 'mmpareto', 'reconboost')  # take method_params.pretrained
@@ -236,7 +229,7 @@ METHOD_TABLE = {
     'mosei-vat': (_col(1e-4, 1e-4, 30, 32, lr_src='default', wd_src='default'), tuple(m for m in _ALL if m not in _CLS_ONLY + ('ogm_ge',)), {
         'multiloss': {'mu': (1.0, 'ours')}, 'agm': _R(alpha=1.0), 'mlb': _R(alpha=0.5), 'mmpareto': _R(gamma=1.0)}),
 }
-_STH = (_col(1e-5, 0.02, 100, 16, lr_src='ours', wd_src='ours', p_src='notes', bs_src='notes'), tuple(m for m in _ALL if m not in ('mslr', 'mmcosine')), {
+_STH = (_col(1e-5, 0.02, 100, 16, lr_src='ours', wd_src='ours', p_src='mcr.json', bs_src='mcr.json'), tuple(m for m in _ALL if m not in ('mslr', 'mmcosine')), {
     'multiloss': {'mu': (1.0, 'ours')}, 'ogm_ge': _R(alpha=0.8), 'agm': _R(alpha=1.0), 'mlb': _R(alpha=2.0, beta_max=0.5),
     'dnr': _R(alpha=3.0) | {'every': (4, 'ours')}, 'mmpareto': _R(gamma=3.0), 'reconboost': _R(w1=5.0, w2=1.0, modality_epochs=1, ensemble_epochs=1) | {'consolidation_grad': (False, 'ours')}})
 METHOD_TABLE.update({'sthsth-2p1d': _STH, 'sthsth-swin': _STH})
@@ -246,10 +239,10 @@ NOTES = {
                  "not MCR's 0.01, which would make it nearly joint training",
     'mslr': "mode=grad: the authors' gradient scaling, which produced the Table 1 numbers (the default `lr` mode is the paper's learning rates)",
     'reconboost': "consolidation_grad=false: the authors' gradient-free consolidation term, which produced the Table 1 numbers",
-    'cremad-conformer': "patience 35 and batch 8 are MCR's run.sh values; run.sh passes no batch size for most non-MCR runs and the "
-                        "default config's patience and batch size were not read",
-    'sthsth': "run.sh passes no learning rate or weight decay for the non-MCR runs; MCR's 1e-5 / 0.02 (AdamW) stand in, since the "
-              "column's default config was not read",
+    'cremad-conformer': "patience 35 and batch 8 for the non-MCR runs: our choice, MCR's run.sh values (run.sh passes no batch size "
+                        "for most non-MCR runs); no value from the authors' default config",
+    'sthsth': "learning rate and weight decay of the non-MCR runs, which run.sh does not pass: our choice, MCR's 1e-5 / 0.02 (AdamW); "
+              "no value from the column's default config",
     'dnr': "every=4: the CREMA-D Conformer D&R config's reinit_epoch, the only D&R config released; kmepoch (max_reinits) is on run.sh",
     'mosi-vt': "AGM's run.sh line alone lacks --validate_with accuracy, so it selects by validation loss",
 }
@@ -260,7 +253,7 @@ def method_settings(name: str,  # a benchmark name
     "The settings of `method` on benchmark `name`: key ('train.lr', 'data.batch_size' or a method parameter) -> (value, source)."
     b = BENCHMARKS[check_choice(name, BENCHMARKS, 'benchmark')]
     if method == 'mcr':
-        return {'train.lr': (b.lr, 'run.sh'), 'train.weight_decay': (b.weight_decay, 'run.sh'), 'train.patience': (b.patience, 'notes'),
+        return {'train.lr': (b.lr, 'run.sh'), 'train.weight_decay': (b.weight_decay, 'run.sh'), 'train.patience': (b.patience, 'mcr.json'),
                 'data.batch_size': (b.batch_size, 'run.sh'), 'pretrained': (b.pretrained_encoders, 'run.sh'),
                 **{k: (v, 'run.sh') for k, v in b.mcr.items()}}
     shared, methods, per = METHOD_TABLE[name]
@@ -324,3 +317,49 @@ def register_benchmarks():
 # Registration needs mcr_nb.config, hence PyYAML; the specs and models above need only torch, so that
 # scripts/gpu_smoke.py runs on machines that have torch alone.
 if importlib.util.find_spec('yaml') is not None: register_benchmarks()
+
+# %% ../nbs/23_benchmark_configs.ipynb #7caf23a3
+_TINY_W2V = ('{hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32, conv_dim: [8, 8], '
+             'conv_kernel: [10, 3], conv_stride: [5, 2], num_conv_pos_embeddings: 8, num_conv_pos_embedding_groups: 2, '
+             'feat_extract_norm: layer, do_stable_layer_norm: true}')
+_TINY_HUBERT = ('{hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32, conv_dim: [8, 8], '
+                'conv_kernel: [10, 3], conv_stride: [5, 2], num_conv_pos_embeddings: 8, num_conv_pos_embedding_groups: 2}')
+_TINY_VIVIT = '{hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32, image_size: 32, tubelet_size: [2, 16, 16]}'
+_AV_TINY = ['data.options.image_size=32', 'model.options.widths=[8,8,8,8]', 'model.latent=8']
+_SEQ_TINY = ['model.options.n_layers=1']
+TINY_OVERRIDES = {   # config -> overrides that shrink its shapes for CPU runs on `write_fixture` data
+    'cremad-resnet': _AV_TINY, 'ave-resnet': _AV_TINY, 'ucf-resnet': _AV_TINY,
+    'cremad-conformer': ['data.options.max_seconds=0.5', 'data.options.face_frames=8', 'model.latent=16', 'model.options.n_layers=1',
+                         'model.options.n_heads=2', 'model.options.kernel=3', f'model.options.wav2vec2_config={_TINY_W2V}'],
+    'ave-hubert-vivit': ['data.options.max_seconds=0.25', 'data.options.image_size=32', 'data.options.n_frames=4', 'model.latent=16',
+                         'model.options.num_frames=4', f'model.options.hubert_config={_TINY_HUBERT}', f'model.options.vivit_config={_TINY_VIVIT}'],
+    'mosi-vt': _SEQ_TINY, 'mosi-vat': _SEQ_TINY, 'mosei-vt': _SEQ_TINY, 'mosei-vat': _SEQ_TINY,
+    'sthsth-2p1d': ['data.options.image_size=16', 'data.options.n_frames=4', 'model.options.widths=[8,8]', 'model.latent=8'],
+    'sthsth-swin': ['data.options.image_size=16', 'data.options.n_frames=4', 'model.options.dim=8', 'model.options.depths=[1,1]',
+                    'model.options.heads=[2,2]', 'model.options.window=[2,4,4]', 'model.options.random_init=true', 'model.latent=16'],
+}
+NEEDS = {'cremad-conformer': ('transformers',), 'ave-hubert-vivit': ('transformers',), 'ucf-resnet': ('h5py',),
+         'sthsth-2p1d': ('h5py',), 'sthsth-swin': ('h5py',)}   # optional packages beyond the package's own requirements
+
+def write_fixture(name: str,  # a benchmark config name
+                  root: str | Path,  # folder to write into (the dataset's own folder is created inside)
+                  tiny: bool = True,  # the sizes `TINY_OVERRIDES` expect (else the real spectrogram / face-feature sizes)
+                  more_samples: bool = False,  # a few more items per split (several batches of 8)
+                 ) -> Path:
+    "Write a few-sample dataset for config `name` in its benchmark's real on-disk format; return the data root."
+    b, root = BENCHMARKS[check_choice(name, BENCHMARKS, 'benchmark')], Path(root)
+    if b.dataset == 'cremad':
+        from mcr_nb.data.cremad import write_cremad_fixture
+        return write_cremad_fixture(root / 'CREMA-D', **({'face_dim': 24} if tiny and b.encoder == 'conformer_av' else {}))
+    if b.dataset == 'ave':
+        from mcr_nb.data.ave import write_ave_fixture
+        kw = {'spec_shape': (257, 20), 'wav_seconds': 0.25} if b.encoder == 'hf_av' else {'spec_shape': (257, 100 if tiny else 1004)}
+        return write_ave_fixture(root / 'AVE', **({'n_per_split': (16, 4, 4)} if more_samples else {}), **kw)
+    if b.dataset == 'ucf':
+        from mcr_nb.data.ucf import write_ucf_fixture
+        return write_ucf_fixture(root / 'UCF-101')
+    if b.dataset in ('mosi', 'mosei'):
+        from mcr_nb.data.mosi import write_affect_fixture
+        return write_affect_fixture(root / b.dataset.upper(), b.dataset, **({'n_per_split': (32, 8, 8)} if more_samples else {}))
+    from mcr_nb.data.sthsth import write_sthsth_fixture
+    return write_sthsth_fixture(root / 'Something-Something', **({'n_per_split': (18, 6)} if more_samples else {}))

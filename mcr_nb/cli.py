@@ -8,7 +8,7 @@ import argparse, csv, json, os, sys
 from pathlib import Path
 from typing import Sequence
 
-from .sweep import check_overrides, collect_results, display_metrics, format_table, make_run_config, summarize
+from .sweep import check_overrides, collect_results, display_metrics, format_table, make_run_config, own_data_args, summarize
 
 # %% auto #0
 __all__ = ['UsageError', 'list_names', 'new_run_config', 'train_new', 'resume_run', 'eval_run', 'format_metrics', 'mcr_train',
@@ -91,9 +91,7 @@ def new_run_config(config: str | None,  # a named config or a YAML config file (
                    data: str | os.PathLike | None = None,  # own data (.npz or folder): its overrides go first
                   ):
     "The `RunConfig` a new `mcr_train` run trains (what `--print-config` prints and `config.yaml` holds)."
-    if data is not None:
-        from mcr_nb.owndata import data_overrides, OWN_CONFIG
-        config, overrides = config or OWN_CONFIG, data_overrides(data) + list(overrides)
+    config, overrides = own_data_args(config, data, overrides)
     return make_run_config(config, method, seed, fold, overrides)
 
 def train_new(config: str,  # a named config or a YAML config file

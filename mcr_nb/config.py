@@ -11,7 +11,7 @@ from typing import Any, Callable, Mapping, Sequence, Union
 
 import yaml
 
-from .core import check_choice, check_nonneg
+from .core import check_choice, SEED_MAX
 from .losses import STRATEGIES, PERTURBATIONS, GAME_VARIANTS
 from .models import FUSIONS, NORMS
 from .synthetic import list_synthetic
@@ -180,7 +180,7 @@ class Range:
         return f"in {'(' if self.lo_open else '['}{n(self.lo)}, {n(self.hi)}{')' if self.hi_open else ']'}"
 
 _GE0, _GE1, _GT0 = Range(0), Range(1), Range(0, lo_open=True)
-SEED_RANGE = Range(0, 2**32 - 1)  # numpy's seed range; the per-epoch seeds derived from it stay within 64 bits
+SEED_RANGE = Range(0, SEED_MAX)  # `mcr_nb.core.SEED_MAX`: numpy's seed range; the per-epoch seeds derived from it stay within 64 bits
 
 # dataclass name -> field -> allowed range (subclasses inherit their bases' rules)
 FIELD_RULES: dict[str, dict[str, Range]] = {
@@ -338,10 +338,6 @@ class MCRParams(PretrainOptions):
         check_choice(self.positives, ('label', 'instance'), 'positives'); check_choice(self.game, GAME_VARIANTS, 'game variant')
 
 # %% ../nbs/05_config.ipynb #229158ea
-def _pos(v, name, allow_zero=False):
-    if v is None: return
-    if (v < 0) if allow_zero else (v <= 0): raise ConfigError(f"{name} must be {'>= 0' if allow_zero else '> 0'}, got {v!r}")
-
 @dataclass
 class DataConfig:
     "Which dataset, where it lives and how batches are made."

@@ -105,7 +105,7 @@ def seed_everything(seed: int, # the run's seed, in [0, SEED_MAX]
     "Seed python, numpy and torch (all devices)."
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= SEED_MAX:
         raise ValueError(f"seed must be an integer in [0, {SEED_MAX}], got {seed!r}")
-    random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
+    random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
 
 def get_device(device: str = 'auto', # 'auto' (CUDA when available), 'cpu', 'cuda', 'cuda:1', ...
               ) -> torch.device:

@@ -102,38 +102,28 @@ def diagnosis_grids(config: str,  # a named config or YAML file
 def probe_correct(z_train: torch.Tensor, y_train: torch.Tensor,  # frozen training latents (N, d) and labels
                   z_test: torch.Tensor, y_test: torch.Tensor,  # test latents and labels
                   n_classes: int,  # classes
-                  l2: float = 1e-4,  # weight of the L2 penalty on W
                   max_iter: int = 100,  # L-BFGS iterations
                  ) -> np.ndarray:
-    "Per test sample, whether a linear probe (standardised latents, multinomial logistic regression, L-BFGS) is right."
-    import torch.nn.functional as F
-    zt, ze = z_train.detach().double(), z_test.detach().double()
-    mu, sd = zt.mean(0), zt.std(0).clamp_min(1e-8); zt, ze = (zt - mu) / sd, (ze - mu) / sd
-    W = torch.zeros(zt.shape[1], n_classes, dtype=torch.float64, requires_grad=True)
-    b = torch.zeros(n_classes, dtype=torch.float64, requires_grad=True)
-    opt = torch.optim.LBFGS([W, b], max_iter=max_iter, line_search_fn='strong_wolfe', tolerance_grad=1e-9, tolerance_change=1e-12)
-    def closure():
-        opt.zero_grad(); loss = F.cross_entropy(zt @ W + b, y_train) + l2 * (W * W).sum(); loss.backward(); return loss
-    with torch.enable_grad(): opt.step(closure)
-    with torch.no_grad(): return ((ze @ W + b).argmax(1) == y_test).numpy()
+    "Per test sample, whether a linear probe (`mcr_nb.metrics.linear_probe`) is right."
+    from mcr_nb.metrics import linear_probe
+    return linear_probe(z_train, y_train, z_test, y_test, n_classes=n_classes, max_iter=max_iter, return_correct=True)['test_correct']
 
 def diagnose_runner(cell: Mapping,  # a cell from `mcr_nb.sweep.expand_grid`
                     run_dir: Path,  # its run folder
                     n_probe: int = 4000,  # training samples for each probe (the first ones, deterministic)
                    ) -> dict:
-    "Train and report one cell (`bench_runner`, no PID); probes of the trained encoders with per-sample correctness; joint's utilisation."
-    from mcr_nb.bench import bench_runner, load_run, _outputs, trained_parts
-    rep = bench_runner(cell, run_dir, pid=False)
-    r = load_run(run_dir); model, tr, te = r['model'], r['data']['train'], r['data']['test']
-    with torch.no_grad(): out_tr, y_tr = _outputs(model, tr, n=n_probe); out_te, y_te = _outputs(model, te)
-    trained = trained_parts(model, r['cfg'], tr)['encoder']
-    correct = {m: probe_correct(out_tr.latents[m], y_tr, out_te.latents[m], y_te, int(tr.n_classes)) for m in model.modalities if trained[m]}
+    "Train and report one cell (`bench_runner`, no PID, probes by `probe_correct`); keep the per-sample probe correctness; joint's utilisation."
+    from mcr_nb.bench import bench_runner
+    got = {}   # what `run_report` computed: the loaded run, its outputs, trained parts, probe correctness
+    rep = bench_runner(cell, run_dir, pid=False, report={'n_probe': n_probe, 'probe': probe_correct, 'keep': got})
+    correct = got['probe_correct']   # the trained encoders only
     np.savez(Path(run_dir) / 'probe_correct.npz', **correct)
     rep.update({f'dprobe_{m}': float(c.mean()) for m, c in correct.items()})
-    rep['n_test'] = len(te)
+    rep['n_test'] = len(got['y_test'])
     if cell['method'] == 'joint':
         with torch.no_grad():
-            for row in M.conditional_utilization(model.fuse, out_te.latents, y_te): rep[f"utilization_{row['modality']}"] = row['utilization']
+            for row in M.conditional_utilization(got['run']['model'].fuse, got['out_test'].latents, got['y_test']):
+                rep[f"utilization_{row['modality']}"] = row['utilization']
     return rep
 
 # %% ../nbs/12a_diagnose.ipynb #cd4de522
@@ -181,13 +171,6 @@ def format_diagnosis(d: Mapping,  # from `summarize_diagnosis` / `diagnose`
     return '\n'.join(lines)
 
 # %% ../nbs/12a_diagnose.ipynb #d09c7cd0
-def _config_and_overrides(config, data, overrides):
-    if data is not None:
-        from mcr_nb.owndata import data_overrides, OWN_CONFIG
-        return config or OWN_CONFIG, data_overrides(data) + list(overrides)
-    if config is None: raise ValueError("mcr_diagnose needs --data FILE (an .npz file or folder) or --config NAME")
-    return config, list(overrides)
-
 def diagnose(config: str | None = None,  # a named config or YAML file (default with `data`: owndata)
              data: str | os.PathLike | None = None,  # own data: an .npz file or a folder of .npy files
              overrides: Sequence[str] = (),  # 'key=value' for every run
@@ -202,9 +185,10 @@ def diagnose(config: str | None = None,  # a named config or YAML file (default 
             ) -> dict:
     "Train unimodal models and joint training seed by seed, then compare each modality's probes; return `summarize_diagnosis` plus timing."
     from mcr_nb.bench import grid_rows, run_bench, BenchPreset, preset_modalities
-    from mcr_nb.sweep import make_run_config
+    from mcr_nb.sweep import make_run_config, own_data_args
     from mcr_nb.learner import build_data
-    config, ovs = _config_and_overrides(config, data, overrides)
+    if config is None and data is None: raise ValueError("mcr_diagnose needs --data FILE (an .npz file or folder) or --config NAME")
+    config, ovs = own_data_args(config, data, overrides)
     if epochs is not None: ovs = ovs + [f'train.epochs={int(epochs)}']
     if seeds < 2: raise ValueError(f"seeds must be >= 2 (one seed gives no interval), got {seeds}")
     cfg = make_run_config(config, 'joint', 0, None, ovs)

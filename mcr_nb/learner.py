@@ -4,9 +4,9 @@
 
 # %% ../nbs/07_learner.ipynb #c88aec54
 from __future__ import annotations
-import atexit, contextlib, copy, dataclasses, importlib, io, json, math, os, random, signal, sys, threading, time
+import atexit, contextlib, copy, dataclasses, json, math, os, random, signal, sys, threading, time
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 import weakref
 import numpy as np
@@ -15,12 +15,14 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
-from .distributed import dist_info, gather_cat, convert_sync_batchnorm, MethodForward
+# every name of mcr_nb.distributed (the learner uses some; all are importable from here)
+from .distributed import (init_distributed, dist_info, gather_cat, gather_output, GatherSyncBatchNorm,
+                                convert_sync_batchnorm, MethodForward)
 from .core import (check_choice, check_labels, check_modalities, check_tensor, get_device, get_rng_state,
                          set_rng_state, atomic_save, durable_append, load_checkpoint, RunStopped,
                          batch_to_device, device_transform_of)
 from .config import (RunConfig, DataConfig, ModelConfig, TrainConfig, JointParams, config_to_dict,
-                           method_params, load_plugins)
+                           method_params, load_plugins, apply_overrides)
 from .models import ModelOutput, MLPModelConfig, build_mlp_model
 
 # %% auto #0
@@ -28,12 +30,12 @@ __all__ = ['SPLITS', 'EVENTS', 'CHECKPOINT_FORMAT', 'CHECKPOINT_VERSION', 'VOLAT
            'register_dataset', 'list_datasets', 'check_dataset', 'build_data', 'register_model_builder', 'n_outputs',
            'build_model', 'EpochSampler', 'batch_getter', 'SeededItems', 'auto_workers', 'resolve_workers',
            'BatchLoader', 'iter_batches', 'CancelFitException', 'NonFiniteLossError', 'NonFiniteStateError',
-           'RunInterrupted', 'Callback', 'task_loss', 'n_correct', 'Method', 'register_method', 'list_methods',
-           'get_method_class', 'lr_factor', 'DeviceCB', 'MixedPrecisionCB', 'NonFiniteGuardCB', 'ClipGradCB',
-           'TrainMetricsCB', 'LoggerCB', 'ProgressCB', 'tensorboard_writer_class', 'TensorBoardCB', 'improved',
-           'EarlyStoppingCB', 'CheckpointCB', 'use_deterministic', 'apply_speed_settings', 'make_optimizer',
-           'default_callbacks', 'Learner', 'score_predictions', 'evaluate', 'stop_on_signals', 'check_finite_state',
-           'check_checkpoint', 'load_model_state']
+           'RunInterrupted', 'Callback', 'task_loss', 'n_correct', 'Method', 'unimodal_stages', 'init_from_unimodal',
+           'register_method', 'list_methods', 'get_method_class', 'lr_factor', 'DeviceCB', 'MixedPrecisionCB',
+           'NonFiniteGuardCB', 'ClipGradCB', 'TrainMetricsCB', 'LoggerCB', 'ProgressCB', 'tensorboard_writer_class',
+           'TensorBoardCB', 'improved', 'EarlyStoppingCB', 'CheckpointCB', 'use_deterministic', 'apply_speed_settings',
+           'make_optimizer', 'default_callbacks', 'Learner', 'score_predictions', 'evaluate', 'stop_on_signals',
+           'check_finite_state', 'check_checkpoint', 'load_model_state']
 
 # %% ../nbs/07_learner.ipynb #ce5ec1b2
 class TensorMultimodalDataset(torch.utils.data.Dataset):
@@ -243,6 +245,15 @@ class BatchLoader:
         _LIVE.discard(self)
         it = getattr(dl, '_iterator', None)  # the persistent workers' iterator
         if it is not None and hasattr(it, '_shutdown_workers'): it._shutdown_workers()
+    @classmethod
+    def from_config(cls,
+                    ds,  # dataset
+                    cfg: DataConfig,  # `num_workers`, `pin_memory`, `prefetch_factor`
+                    device: torch.device,  # where the batches go (memory is pinned for CUDA only)
+                    world: int = 1,  # training processes (for `num_workers='auto'`)
+                   ) -> BatchLoader:
+        "The loader of `ds` with a run's `data` settings."
+        return cls(ds, resolve_workers(cfg.num_workers, world), cfg.pin_memory and device.type == 'cuda', cfg.prefetch_factor)
 
 def iter_batches(ds,  # dataset
                  batches: Sequence[torch.Tensor],  # index batches
@@ -322,14 +333,39 @@ class Method:
     @classmethod
     def stages(cls, cfg: RunConfig, modalities: Sequence[str]) -> list:  # [(name, RunConfig)] trained before this run
         p = method_params(cfg)  # `pretrained=true` without checkpoints: one unimodal run per modality first
-        from mcr_nb.runs import unimodal_stages  # run orchestration lives in `mcr_nb.runs` (it imports this module)
         return unimodal_stages(cfg, modalities, p.pretrain_epochs) if getattr(p, 'pretrained', False) and not p.unimodal_ckpts else []
     def setup(self, stage_dirs: Mapping[str, Path]):  # load what the stages trained
         p = self.params
         if getattr(p, 'pretrained', False):
-            from mcr_nb.runs import init_from_unimodal
             init_from_unimodal(self.model, p.unimodal_ckpts or {m: Path(stage_dirs[f'unimodal_{m}']) for m in self.model.modalities})
     def train_epochs(self, cfg: TrainConfig) -> int: return cfg.epochs
+
+# %% ../nbs/07_learner.ipynb #b2d4f6a8
+def unimodal_stages(cfg: RunConfig,  # the multimodal run
+                    modalities: Sequence[str],  # the dataset's modalities
+                    epochs: int | None,  # epochs of each unimodal run (None: cfg.train.epochs)
+                   ) -> list:
+    "One `unimodal` sub-run per modality: same data, model and seed; the config's `unimodal` training settings (`method_overrides`)."
+    base = apply_overrides(cfg, ['method=unimodal'])  # applies method_overrides['unimodal'] (e.g. the authors' unimodal lr and patience)
+    tr = dataclasses.replace(base.train, epochs=epochs if epochs is not None else base.train.epochs)
+    return [(f'unimodal_{m}', dataclasses.replace(base, method_params={'modality': m}, train=tr, method_defaults={})) for m in modalities]
+
+def init_from_unimodal(model: nn.Module,  # the multimodal model to fill (a `MultimodalModel`)
+                       ckpts: Mapping[str, str | Path],  # modality -> learner checkpoint, or a run folder (its best.pt)
+                      ) -> None:
+    "Copy each modality's encoder and unimodal head from the model saved in a unimodal run's checkpoint."
+    mods = list(model.modalities)
+    missing, extra = [m for m in mods if m not in ckpts], [m for m in ckpts if m not in mods]
+    if missing or extra: raise ValueError(f"unimodal checkpoints given for {sorted(ckpts)}; the model's modalities are {mods}"
+                                          + (f" (missing {missing})" if missing else '') + (f" (unknown {extra})" if extra else ''))
+    for m in mods:
+        path = Path(ckpts[m])
+        if path.is_dir(): path = path / 'best.pt'
+        if not path.is_file(): raise FileNotFoundError(f"unimodal checkpoint for modality {m!r} not found: {str(path)!r} (expected a best.pt/last.pt file or a run folder that holds best.pt)")
+        donor = copy.deepcopy(model)
+        load_model_state(donor, check_checkpoint(load_checkpoint(path), path)['model'], path)
+        model.encoders[m].load_state_dict(donor.encoders[m].state_dict())
+        model.heads[m].load_state_dict(donor.heads[m].state_dict())
 
 # %% ../nbs/07_learner.ipynb #0d3dbed9
 _METHODS: dict[str, type] = {'joint': Method}
@@ -382,32 +418,42 @@ class MixedPrecisionCB(Callback):
 
 
 # %% ../nbs/07_learner.ipynb #f6acc145
+def _loss_values(learn) -> torch.Tensor:
+    "The loss and the mean of each of its terms as one float vector on the device, computed once per loss (the NaN guard and the training metrics share it)."
+    lv = getattr(learn, '_loss_vec', None)
+    if lv is None or lv[0] is not learn.loss:
+        lv = learn._loss_vec = (learn.loss, torch.stack([learn.loss.detach().float()] + [t.detach().float().mean() for t in learn.terms.values()]))
+    return lv[1]
+
 class NonFiniteGuardCB(Callback):
-    "Stop with `NonFiniteLossError` naming the first step and loss term that were NaN or Inf; flags stay on the device and are read every `train.log_every` steps, at each epoch end and before every checkpoint."
+    "Stop with `NonFiniteLossError` naming the first step and loss term that were NaN or Inf; flags stay on the device and are read every `train.log_every` steps (with the logged training means), at each epoch end and before every checkpoint."
     order = -10
-    def __init__(self): self.names, self.first, self.vals, self.where = None, None, None, {}
+    def __init__(self): self.names, self.first, self.vals, self.where, self.pending = None, None, None, {}, False
     def after_loss(self):
         l = self.learn
         names = ['loss'] + list(l.terms)
         if names != self.names:  # the first step, or a method whose terms changed: settle the old flags first
             self.check(); self.names = names
             self.first, self.vals = None, None
-        v = torch.stack([l.loss.detach().float()] + [t.detach().float().mean() for t in l.terms.values()])
+        v = _loss_values(l)
         if self.first is None: self.first, self.vals = torch.full_like(v, -1, dtype=torch.long), torch.zeros_like(v)
         new = ~torch.isfinite(v) & (self.first < 0)  # on the device: no host sync
         self.first, self.vals = torch.where(new, l.step, self.first), torch.where(new, v, self.vals)
-        self.where[l.step] = (l.epoch, l.iter)
-    def after_step(self):
+        self.where[l.step] = (l.epoch, l.iter); self.pending = True  # flags not yet read
+    def after_batch(self):  # after every `after_step`: at a logging step `TrainMetricsCB` has read the flags with its means
         if self.learn.step % self.learn.train_cfg.log_every == 0: self.check()
     def before_validate(self): self.check()
-    def check(self):
-        "Read the flags (one host sync); raise for the first non-finite step."
-        if self.first is None: return
-        both, n = torch.cat([self.first.double(), self.vals.double()]).tolist(), len(self.names)
-        first, vals = both[:n], both[n:]
+    def check(self, extra: torch.Tensor | None = None) -> list | None:
+        "Read the flags (unless read since the last loss) and `extra`, a float vector on the device, in one host sync; raise for the first non-finite step; return `extra`'s values."
+        if not self.pending: return None if extra is None else extra.tolist()
+        n = len(self.names)
+        both = torch.cat([self.first.double(), self.vals.double()] + ([] if extra is None else [extra.double()])).tolist()
+        first, vals = both[:n], both[n:2 * n]
         where, self.where = self.where, {}
         bad = [i for i, s in enumerate(first) if s >= 0]
-        if not bad: return
+        if not bad:
+            self.pending = False
+            return None if extra is None else both[2 * n:]
         step = int(min(first[i] for i in bad))
         terms = [i for i in bad if first[i] == step and i > 0] or [0]  # the terms of that step, else the total
         l = self.learn
@@ -432,14 +478,16 @@ class TrainMetricsCB(Callback):
     def after_loss(self):
         l = self.learn
         if self.names is None: self.names = ['loss'] + list(l.terms)
-        v = torch.stack([l.loss.detach().float()] + [t.detach().float().mean() for t in l.terms.values()])
+        v = _loss_values(l)
         self.epoch_sum = v if self.epoch_sum is None else self.epoch_sum + v
         self.int_sum = v if self.int_sum is None else self.int_sum + v
         self.epoch_n += 1; self.int_n += 1
     def after_step(self):
         l = self.learn
         if l.step % l.train_cfg.log_every == 0 and self.int_n:
-            vals = (self.int_sum / self.int_n).tolist()
+            guard = next((c for c in l.cbs if isinstance(c, NonFiniteGuardCB)), None)
+            means = self.int_sum / self.int_n  # read with the guard's flags, in one host sync (a non-finite loss raises first)
+            vals = guard.check(means) if guard is not None else means.tolist()
             l.log({'kind': 'train', 'epoch': l.epoch, 'step': l.step, 'lr': l.lr, **dict(zip(self.names, vals))})
             self.int_sum, self.int_n = None, 0
     def epoch_means(self) -> dict:
@@ -673,9 +721,7 @@ class Learner:
         if self.data_cfg.batch_size % (self.world * k):
             raise ValueError(f"data.batch_size={self.data_cfg.batch_size} must be divisible by the number of processes ({self.world}) "
                              f"times train.grad_accum_steps ({k})")
-        self.workers = resolve_workers(self.data_cfg.num_workers, self.world)
-        self.pin = self.data_cfg.pin_memory and self.device.type == 'cuda'
-        self.loader, self._eval_loaders = BatchLoader(train_ds, self.workers, self.pin, self.data_cfg.prefetch_factor), []
+        self.loader, self._eval_loaders = BatchLoader.from_config(train_ds, self.data_cfg, self.device, self.world), []
         self.data_time = self.n_samples = 0
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self.method = method or Method(JointParams(), model, train_ds.n_classes)
@@ -688,7 +734,7 @@ class Learner:
             self.ddp = nn.parallel.DistributedDataParallel(MethodForward(model, self.method), device_ids=ids, find_unused_parameters=True)
         n, bs = len(train_ds), self.data_cfg.batch_size
         last = bs if self.data_cfg.drop_last or self.world > 1 else (n % bs or bs)  # the size of the epoch's last (smallest) batch
-        smallest = min(last, n if not (self.data_cfg.drop_last or self.world > 1) else bs) // k
+        smallest = last // k  # its smallest micro-batch
         if n and smallest < self.method.min_batch:
             raise ValueError(f"method {type(self.method).__name__} needs training batches of at least {self.method.min_batch} samples, but the smallest "
                              f"(global) batch is {smallest} (data.batch_size={bs}, {n} training samples, data.drop_last={self.data_cfg.drop_last}, "
@@ -717,10 +763,10 @@ class Learner:
         if self.train_cfg.channels_last: xb = {m: x.contiguous(memory_format=torch.channels_last) if x.ndim == 4 else x for m, x in xb.items()}
         return xb
     def eval_loader(self, ds) -> BatchLoader:
-        "The run's loader for an evaluation split (built on first use, with the training loader's workers)."
+        "The run's loader for an evaluation split (built on first use, with the training loader's settings)."
         for d, ld in self._eval_loaders:
             if d is ds: return ld
-        ld = BatchLoader(ds, self.workers, self.pin, self.data_cfg.prefetch_factor)
+        ld = BatchLoader.from_config(ds, self.data_cfg, self.device, self.world)
         self._eval_loaders.append((ds, ld)); return ld
     def close(self):
         "Stop the loaders' worker processes."
@@ -1021,9 +1067,14 @@ def _to_device(obj, device):
     if isinstance(obj, (list, tuple)): return type(obj)(_to_device(v, device) for v in obj)
     return obj
 
-def _load(self: Learner, path, restore_rng: bool = True) -> Learner:
+def _load(self: Learner,
+          path,  # a checkpoint written by `save_checkpoint`
+          restore_rng: bool = True,  # set every RNG state as saved (needs the same number of processes)
+          ck: dict | None = None,  # `path` already loaded onto the CPU (None: load it here)
+         ) -> Learner:
     "Restore a checkpoint written by `save_checkpoint` to continue exactly where it stopped."
-    ck = check_checkpoint(load_checkpoint(path, map_location='cpu'), path)  # RNG states must stay CPU tensors; load_state_dict moves the rest
+    if ck is None: ck = load_checkpoint(path, map_location='cpu')  # RNG states must stay CPU tensors; load_state_dict moves the rest
+    ck = check_checkpoint(ck, path)
     load_model_state(self.model, ck['model'], path)
     if self.method.module is not None: self.method.module.load_state_dict(ck['method_module'])
     self.method.load_state_dict(_to_device(ck['method_state'], self.device))
@@ -1044,11 +1095,10 @@ def _load(self: Learner, path, restore_rng: bool = True) -> Learner:
 Learner.load = _load
 
 # %% ../nbs/07_learner.ipynb #f217e71e
-_RUN_NAMES = ('unimodal_stages', 'init_from_unimodal', 'fit_run', 'evaluate_run', '_refuse', '_resume_config',
-              '_check_new_run', '_write_json', '_train_stages', '_summary')
+_RUN_NAMES = ('fit_run', 'evaluate_run')
 
 def __getattr__(name: str):
-    "Names moved to `mcr_nb.runs` stay importable from `mcr_nb.learner` (imported on first use: `runs` imports this module)."
+    "`fit_run` and `evaluate_run` of `mcr_nb.runs`, importable from here (imported on first use: `runs` imports this module)."
     if name in _RUN_NAMES:
         from mcr_nb import runs
         return getattr(runs, name)

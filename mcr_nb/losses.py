@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .core import check_choice, check_tensor, check_labels, check_nonneg
-from .models import ModelOutput, _reads_free
+from .models import ModelOutput, _reads_free, _check_finite_free
 
 # %% auto #0
 __all__ = ['LN2', 'PERTURBATIONS', 'STRATEGIES', 'GAME_VARIANTS', 'jsd', 'sample_perms', 'proper_subsets', 'game_terms',
@@ -79,8 +79,7 @@ def jsd(logits_p: torch.Tensor,  # (..., C) logits of P
         raise ValueError(f"logits_p {tuple(logits_p.shape)} and logits_q {tuple(logits_q.shape)} need the same number (>= 2) of classes in the last dimension")
     if logits_p.numel() == 0 or logits_q.numel() == 0:
         raise ValueError(f"jsd needs at least one sample, got logits_p {tuple(logits_p.shape)} and logits_q {tuple(logits_q.shape)}")
-    for t, name in ((logits_p, 'logits_p'), (logits_q, 'logits_q')):   # values only where reading them costs no device sync
-        if _reads_free(t) and not math.isfinite(float(t.detach().sum())): check_tensor(t, name, finite=True)
+    for t, name in ((logits_p, 'logits_p'), (logits_q, 'logits_q')): _check_finite_free(t, name)   # values only where reading them costs no device sync
     d = _jsd(logits_p, logits_q)
     return d.mean() if reduction == 'mean' else d
 
@@ -203,6 +202,16 @@ def _term_scales(strategy, mods, s):
     return {m: sum(c for c, r in terms if m in r) for m in mods}, sum(c for c, _ in terms)
 
 # %% ../nbs/04_losses.ipynb #6b97c1b6
+_AUTOCAST_BY_TYPE = tuple(int(v) for v in torch.__version__.split('.')[:2]) >= (2, 4)
+
+def _autocast_enabled(device_type: str,  # 'cpu', 'cuda', ...
+                     ) -> bool:
+    "Whether autocast is on for `device_type`, on every supported torch (`torch.is_autocast_enabled(device_type)` is torch >= 2.4)."
+    if _AUTOCAST_BY_TYPE: return torch.is_autocast_enabled(device_type)
+    if device_type == 'cuda': return torch.is_autocast_enabled()
+    f = getattr(torch, f'is_autocast_{device_type}_enabled', None)   # e.g. torch.is_autocast_cpu_enabled
+    return bool(f()) if f is not None else False
+
 @lru_cache(maxsize=16)
 def _flat_offsets(k: int, b: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
     "arange(K*B) and each flat position's row offset k*B (cached: the same every step)."
@@ -226,7 +235,7 @@ def _perm_jsd_forward(moved: torch.Tensor,  # (n, B, C) the permuted part of eac
                       perms: torch.Tensor,  # (K, B) permutations
                      ) -> tuple[torch.Tensor, tuple]:
     "Mean JSD of softmax(moved[:, perms] + fixed) to softmax(base) per subset, and what the backward needs."
-    if torch.is_autocast_enabled(moved.device.type):   # float32 throughout, even inside an AMP region
+    if _autocast_enabled(moved.device.type):   # float32 throughout, even inside an AMP region
         with torch.autocast(moved.device.type, enabled=False): return _perm_jsd_forward_fp32(moved, fixed, base, perms)
     return _perm_jsd_forward_fp32(moved, fixed, base, perms)
 
@@ -303,7 +312,7 @@ class _GamePlan:
     def __init__(self, strategy, mods, base_grad, dtype, device):
         tables = _game_tables(strategy, mods)
         member, scale, shared = (torch.tensor(t, dtype=dtype, device=device) for t in tables)
-        self.n, self.eye = len(shared), member.shape[0] == member.shape[1]   # two modalities: the subsets are the singletons
+        self.eye = member.shape[0] == member.shape[1]   # two modalities: the subsets are the singletons
         self.member = member
         # gradient routing: [moved; fixed] (2n, B*C) -> contributions (M, B*C); bias = logits - sum_m c_m sends -shared to each
         self.route_t = torch.cat([scale * member, scale * (1 - member) - shared[:, None]]).T.contiguous()   # (M, 2n)
@@ -441,8 +450,7 @@ def supcon_loss(latents: Sequence[torch.Tensor],  # one (B, d) latent per modali
     if bs < 1: raise ValueError(f"L_Con needs at least one sample, got latents of shape {tuple(latents[0].shape)}")
     check_tensor(y, 'y')
     if y.numel() != bs: raise ValueError(f"y has {y.numel()} labels but the latents have batch size {bs}")
-    for i, z in enumerate(latents):   # values only where reading them costs no device sync
-        if _reads_free(z) and not math.isfinite(float(z.detach().sum())): check_tensor(z, f'latents[{i}]', finite=True)
+    for i, z in enumerate(latents): _check_finite_free(z, f'latents[{i}]')   # values only where reading them costs no device sync
     return _supcon(latents, y, temperature, positives)
 
 def _supcon(latents, y, temperature, positives):
@@ -451,7 +459,7 @@ def _supcon(latents, y, temperature, positives):
     lab = (y if positives == 'label' else torch.arange(bs, device=y.device)).reshape(bs)
     x = torch.cat(list(latents))
     dt = torch.promote_types(x.dtype, torch.float32)
-    if torch.is_autocast_enabled(x.device.type):   # float32 throughout, even inside an AMP region
+    if _autocast_enabled(x.device.type):   # float32 throughout, even inside an AMP region
         with torch.autocast(x.device.type, enabled=False): return _supcon_stacked(x.to(dt), lab, n_mod, temperature)
     return _supcon_stacked(x.to(dt), lab, n_mod, temperature)
 
@@ -536,12 +544,6 @@ class MCRLoss(nn.Module):
         target = y.reshape(-1, 1).to(logits.dtype)
         return F.l1_loss(logits, target) if self.cfg.regression_loss == 'l1' else F.mse_loss(logits, target)
 
-    def check_labels(self, y: torch.Tensor,  # (B,) class indices, or (B,) / (B, 1) regression targets
-                     bs: int,  # the batch size of the model's output
-                    ) -> torch.Tensor:
-        "Shapes and dtypes always; values (range, finiteness) only where reading them costs no device synchronisation."
-        return check_labels(y, self.n_outputs if self.cfg.task == 'classification' else None, bs, values=_reads_free(y))
-
     def mipd(self, out: ModelOutput,  # the model's output
              fuse: Callable | None = None,  # `model.fuse`, needed for nonlinear fusion or 'noise'
              perms: torch.Tensor | None = None,  # (K, B) permutations instead of sampling
@@ -568,7 +570,8 @@ class MCRLoss(nn.Module):
         bs = out.logits.shape[0]
         if bs < 1: raise ValueError(f"MCRLoss needs at least one sample, got out.logits of shape {tuple(out.logits.shape)}")
         if out.logits.shape[1] != self.n_outputs: raise ValueError(f"out.logits has shape {tuple(out.logits.shape)}; expected ({bs}, {self.n_outputs})")
-        y = self.check_labels(y, bs)
+        # labels: shapes and dtypes always; values (range, finiteness) only where reading them costs no device synchronisation
+        y = check_labels(y, self.n_outputs if c.task == 'classification' else None, bs, values=_reads_free(y))
         terms = {'task': self.task_loss(out.logits, y)}
         loss = terms['task']
         if c.mu > 0:

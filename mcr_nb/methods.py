@@ -23,9 +23,9 @@ from .runs import unimodal_stages, init_from_unimodal
 
 # %% auto #0
 __all__ = ['Unimodal', 'MultiLoss', 'load_unimodal_parts', 'Ensemble', 'FrozenEvalCB', 'UniPreFrozen', 'UniPreFinetuned',
-           'method_params_of', 'need_late_linear', 'scale_grads', 'OGMGECallback', 'OGMGE', 'shapley_outputs',
-           'clip_grad_norm_where', 'AGMClipCallback', 'AGM', 'mlb_coefficients', 'mlb_coefficients_regression',
-           'MLBCallback', 'MLB', 'MCR']
+           'method_params_of', 'need_late_linear', 'slice_logits', 'scale_grads', 'BatchStatCallback', 'OGMGECallback',
+           'OGMGE', 'shapley_outputs', 'clip_grad_norm_where', 'AGMClipCallback', 'AGM', 'mlb_coefficients',
+           'mlb_coefficients_regression', 'MLBCallback', 'MLB', 'MCR']
 
 # %% ../nbs/08_methods.ipynb #d70df905
 @register_method('unimodal')
@@ -48,13 +48,17 @@ class Unimodal(Method):
 class MultiLoss(Method):
     "Joint training plus a cross-entropy on each unimodal head (weight mu)."
     Params = MultiLossParams
-    def loss(self, out, y):
+    def loss_terms(self, out, y) -> dict[str, torch.Tensor]:
+        "The fused head's loss 'ce' and each unimodal head's 'uni/<m>'."
         terms = {'ce': task_loss(out.logits, y, self.n_classes)}
         terms.update({f'uni/{m}': task_loss(u, y, self.n_classes) for m, u in out.unimodal_logits.items()})
+        return terms
+    def loss(self, out, y):
+        terms = self.loss_terms(out, y)
         return terms['ce'] + self.params.mu * sum(v for k, v in terms.items() if k != 'ce'), terms
 
 # %% ../nbs/08_methods.ipynb #ac37433b
-_unimodal_stages = unimodal_stages  # the stages of Ensemble and Uni-Pre (defined in `mcr_nb.runs`)
+_unimodal_stages = unimodal_stages  # the stages of Ensemble and Uni-Pre (defined in `mcr_nb.learner`)
 
 def load_unimodal_parts(model: nn.Module,  # the model to fill
                         stage_dirs: Mapping[str, Path],  # 'unimodal_<m>' -> run folder
@@ -116,6 +120,13 @@ def need_late_linear(model: nn.Module,  # the method's model
         raise ValueError(f"{name} needs late linear fusion (per-modality contributions to the fused logits); the model's fusion is "
                          f"{type(model.fusion).__name__} (set model.fusion=late_linear)")
 
+def slice_logits(out: ModelOutput,  # a late-linear model's output
+                 bias: torch.Tensor,  # the fusion's shared bias (C,)
+                ) -> dict[str, torch.Tensor]:
+    "Each modality's slice of the fused logits plus an equal share of the bias: the 'unimodal' logits of OGM-style methods."
+    M = len(out.contributions)
+    return {m: c + bias / M for m, c in out.contributions.items()}
+
 def scale_grads(params: Sequence[torch.Tensor] | Iterable,  # parameters of one module
                 k: torch.Tensor | float,  # the factor
                ):
@@ -123,22 +134,40 @@ def scale_grads(params: Sequence[torch.Tensor] | Iterable,  # parameters of one 
     for p in params:
         if p.grad is not None: p.grad.mul_(k)
 
+class BatchStatCallback(Callback):
+    "Acts after backward on a statistic of the step's whole batch: `stat(out, y)` of each micro-batch after its loss, combined over the step's micro-batches."
+    reduce = 'mean'  # how micro-batch values combine: 'mean' (weighted by their sizes) or 'sum'
+    def stat(self, out: ModelOutput, y: torch.Tensor) -> torch.Tensor | None: raise NotImplementedError  # None: no statistic this step
+    def before_batch(self): self.parts = []
+    def after_loss(self):
+        with torch.no_grad(): s = self.stat(self.learn.out, self.learn.yb)
+        if s is not None: self.parts.append((s, len(self.learn.yb)))
+    def batch_stat(self) -> torch.Tensor | None:
+        "The statistic of the whole batch (a single batch's value as it is), or None."
+        parts, self.parts = getattr(self, 'parts', []), []
+        if len(parts) <= 1: return parts[0][0] if parts else None
+        if self.reduce == 'sum': return torch.stack([s for s, _ in parts]).sum(0)
+        n = sum(b for _, b in parts)
+        return sum(s * (b / n) for s, b in parts)
+
 # %% ../nbs/08_methods.ipynb #d48497c5
-class OGMGECallback(Callback):
+class OGMGECallback(BatchStatCallback):
     "After backward: slow the dominant encoder by 1 - tanh(alpha * rho); GE adds N(0, std(g)) noise (regression: rho from inverse MSEs)."
-    def __init__(self, method): self.method = method
+    def __init__(self, method): self.method, self.reduce = method, 'mean' if method.n_classes is None else 'sum'
+    def stat(self, out, y):
+        "Each slice's summed true-class confidence (regression: its MSE), in the modulation epochs."
+        meth, p = self.method, self.method.params
+        if not (p.modulation_starts <= self.learn.epoch <= p.modulation_ends): return None
+        u = {m: v.detach().float() for m, v in slice_logits(out, meth.model.fusion.bias.detach()).items()}
+        if meth.n_classes is None:   # regression: the slice's MSE plays the inverse of the true-class confidence
+            return torch.stack([F.mse_loss(u[m].reshape(-1), y.float()) for m in meth.mods])
+        return torch.stack([F.softmax(u[m], -1).gather(1, y[:, None]).sum() for m in meth.mods])
     def after_backward(self):
         l, meth = self.learn, self.method
         p, model = meth.params, meth.model
-        if not (p.modulation_starts <= l.epoch <= p.modulation_ends): return
-        out, y = l.out, l.yb
-        share = model.fusion.bias.detach() / len(meth.mods)
-        if meth.n_classes is None:   # regression: the slice's MSE plays the inverse of the true-class confidence
-            mse = torch.stack([F.mse_loss((out.contributions[m].detach().float() + share).reshape(-1), y.float()) for m in meth.mods])
-            s = 1 / l.all_reduce_mean(mse).clamp_min(1e-12)
-        else:
-            s = torch.stack([F.softmax(out.contributions[m].detach().float() + share, -1).gather(1, y[:, None]).sum() for m in meth.mods])
-            s = l.all_reduce_mean(s)
+        s = self.batch_stat()
+        if s is None: return
+        s = 1 / l.all_reduce_mean(s).clamp_min(1e-12) if meth.n_classes is None else l.all_reduce_mean(s)
         ratio = s[0] / s[1]
         one = torch.ones((), device=s.device)
         k0 = torch.where(ratio > 1, 1 - torch.tanh(p.alpha * F.relu(ratio)), one)
@@ -242,7 +271,10 @@ def mlb_coefficients(scores: torch.Tensor,  # (M,) mean true-class confidence of
                     ) -> torch.Tensor:
     "MLB's per-modality gradient factors from the heads' confidences."
     M = len(scores)
-    r = (scores.sum() - scores) / (M - 1) / scores.clamp_min(1e-12)
+    return _mlb_factors((scores.sum() - scores) / (M - 1) / scores.clamp_min(1e-12), alpha, beta_max)
+
+def _mlb_factors(r, alpha, beta_max):
+    "k = 1 + (beta - 1) tanh(alpha (r - 1)), beta = beta_max where r > 1 (a weaker head), else 2."
     beta = torch.where(r > 1, torch.full_like(r, beta_max), torch.full_like(r, 2.0))
     return 1 + (beta - 1) * torch.tanh(alpha * (r - 1))
 
@@ -251,22 +283,21 @@ def mlb_coefficients_regression(mse: torch.Tensor,  # (M,) mean squared error of
                                ) -> torch.Tensor:
     "MLB's factors for regression: r_i = MSE_i / mean of the other heads' MSEs (r > 1: a weaker head), then the same tanh."
     M = len(mse)
-    r = mse / ((mse.sum() - mse) / (M - 1)).clamp_min(1e-12)
-    beta = torch.where(r > 1, torch.full_like(r, beta_max), torch.full_like(r, 2.0))
-    return 1 + (beta - 1) * torch.tanh(alpha * (r - 1))
+    return _mlb_factors(mse / ((mse.sum() - mse) / (M - 1)).clamp_min(1e-12), alpha, beta_max)
 
-class MLBCallback(Callback):
+class MLBCallback(BatchStatCallback):
     "After backward: scale encoder m's (and its fusion projection's) gradients by k_m."
     def __init__(self, method): self.method = method
+    def stat(self, out, y):
+        "Each head's mean true-class confidence (regression: its MSE)."
+        heads = out.unimodal_logits.values()
+        if self.method.n_classes is None: return torch.stack([F.mse_loss(u.detach().float().reshape(-1), y.float()) for u in heads])
+        return torch.stack([F.softmax(u.detach().float(), -1).gather(1, y[:, None]).mean() for u in heads])
     def after_backward(self):
         l, meth = self.learn, self.method
-        heads = l.out.unimodal_logits.values()
-        if meth.n_classes is None:
-            mse = torch.stack([F.mse_loss(u.detach().float().reshape(-1), l.yb.float()) for u in heads])
-            k = mlb_coefficients_regression(l.all_reduce_mean(mse), meth.params.alpha, meth.params.beta_max)
-        else:
-            s = torch.stack([F.softmax(u.detach().float(), -1).gather(1, l.yb[:, None]).mean() for u in heads])
-            k = mlb_coefficients(l.all_reduce_mean(s), meth.params.alpha, meth.params.beta_max)
+        s = l.all_reduce_mean(self.batch_stat())
+        if meth.n_classes is None: k = mlb_coefficients_regression(s, meth.params.alpha, meth.params.beta_max)
+        else: k = mlb_coefficients(s, meth.params.alpha, meth.params.beta_max)
         meth.coeffs = dict(zip(meth.model.modalities, k))
         for m, km in meth.coeffs.items():
             scale_grads(meth.model.encoders[m].parameters(), km)

@@ -6,24 +6,26 @@
 from __future__ import annotations
 import math
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .core import check_choice, check_nonneg, batch_to_device, device_transform_of
+from .core import check_choice, check_nonneg, device_transform_of
 from .config import ConfigError, PretrainOptions, register_method_params
 from .models import ModelOutput
+from .metrics import collect_outputs
 from .learner import Method, Callback, register_method, task_loss, dist_info, iter_batches
-from .methods import MultiLoss, need_late_linear, scale_grads
+from .methods import MultiLoss, need_late_linear, scale_grads, slice_logits
 
 
 # %% auto #0
-__all__ = ['refuse_regression', 'refuse_ddp', 'slice_logits', 'MSLRParams', 'MMCosineParams', 'MMParetoParams',
-           'ReconBoostParams', 'DnRParams', 'mslr_ratios', 'MSLRCallback', 'MSLR', 'cosine_logits', 'MMCosine',
-           'pareto_weights', 'pareto_combine', 'MMParetoCallback', 'MMPareto', 'reconboost_stage', 'reconboost_loss',
-           'ReconBoost', 'kmeans', 'purity', 'minmax_scale', 'reinit_weight', 'latents_of', 'DnRCallback', 'DnR']
+__all__ = ['refuse_regression', 'refuse_ddp', 'need_validation', 'refuse_grad_accum', 'SlicedMethod', 'MSLRParams',
+           'MMCosineParams', 'MMParetoParams', 'ReconBoostParams', 'DnRParams', 'mslr_ratios', 'MSLRCallback', 'MSLR',
+           'cosine_logits', 'MMCosine', 'pareto_weights', 'pareto_combine', 'MMParetoCallback', 'MMPareto',
+           'reconboost_stage', 'reconboost_loss', 'ReconBoost', 'kmeans', 'purity', 'minmax_scale', 'reinit_weight',
+           'latents_of', 'DnRCallback', 'DnR']
 
 # %% ../nbs/08a_methods_table1.ipynb #dfc8c2e9
 def refuse_regression(name: str, n_classes: int | None, why: str):
@@ -36,12 +38,21 @@ def refuse_ddp(name: str, why: str):
     world = dist_info()[1]
     if world > 1: raise ValueError(f"{name} does not run under DDP ({world} processes): {why}; train it in one process")
 
-def slice_logits(out: ModelOutput,  # a late-linear model's output
-                 bias: torch.Tensor,  # the fusion's shared bias (C,)
-                ) -> dict[str, torch.Tensor]:
-    "Each modality's slice of the fused logits plus an equal share of the bias: the 'unimodal' logits of OGM-style methods."
-    M = len(out.contributions)
-    return {m: c + bias / M for m, c in out.contributions.items()}
+def need_validation(learn, name: str, why: str):
+    "A clear error when a method that reads the validation split is trained without one."
+    if learn.val_ds is None: raise ValueError(f"{name} needs a validation split ({why}); the run has none: give the dataset a 'val' split")
+
+def refuse_grad_accum(learn, name: str, why: str):
+    "A clear error when a method whose step is not a sum over micro-batches is trained with gradient accumulation."
+    k = learn.train_cfg.grad_accum_steps
+    if k > 1: raise ValueError(f"{name} does not support train.grad_accum_steps > 1 (got {k}): {why}; set train.grad_accum_steps=1")
+
+class SlicedMethod(Method):
+    "A late-linear method whose unimodal logits are the fusion slices (`slice_logits`): what evaluation's per-modality accuracy reads."
+    def forward(self, xb):
+        out = self.model(xb)
+        out.unimodal_logits = slice_logits(out, self.model.fusion.bias)
+        return out
 
 
 # %% ../nbs/08a_methods_table1.ipynb #4ee381db
@@ -122,6 +133,7 @@ def mslr_ratios(history: Sequence[Sequence[float]],  # per epoch: each modality'
 class MSLRCallback(Callback):
     "Per-modality learning rates: record validation accuracies each epoch; scale each encoder's gradient or update."
     def __init__(self, method): self.method = method
+    def before_fit(self): need_validation(self.learn, 'mslr', "its learning rates follow each modality's validation accuracy")
     def after_validate(self):
         meth, vm = self.method, self.learn.val_metrics
         accs = [vm.get(f'val_acc_{m}') for m in meth.mods]
@@ -145,7 +157,7 @@ class MSLRCallback(Callback):
         self.before = {}
 
 @register_method('mslr')
-class MSLR(Method):
+class MSLR(SlicedMethod):
     "MSLR (Yao & Mihalcea, 2022): joint training with modality-specific, validation-driven learning rates."
     Params = MSLRParams
     def __init__(self, params, model, n_classes):
@@ -157,10 +169,6 @@ class MSLR(Method):
             raise ValueError(f"method_params.lr_scales has {len(params.lr_scales)} values; the model has {len(self.mods)} modalities {self.mods}")
         self.scales = list(params.lr_scales or [1.0] * len(self.mods))
         self.history, self.ratios = [], [1.0] * len(self.mods)
-    def forward(self, xb):
-        out = self.model(xb)
-        out.unimodal_logits = slice_logits(out, self.model.fusion.bias)
-        return out
     def callbacks(self): return [MSLRCallback(self)]
     def state_dict(self): return {'history': self.history, 'ratios': self.ratios}
     def load_state_dict(self, sd): self.history, self.ratios = [list(h) for h in sd['history']], list(sd['ratios'])
@@ -219,6 +227,9 @@ def pareto_combine(g_mm: Sequence[torch.Tensor],  # multimodal gradient of each 
 class MMParetoCallback(Callback):
     "Per encoder: gradients of L_mm and of its L_uni separately (after the loss), then replace its gradient (after backward)."
     def __init__(self, method): self.method = method
+    def before_fit(self):
+        refuse_grad_accum(self.learn, 'mmpareto', "it replaces each encoder's gradient by a Pareto combination of one batch's "
+                          "two gradients, which micro-batches would combine separately")
     def after_loss(self):
         l, meth = self.learn, self.method
         if not torch.is_grad_enabled(): return
@@ -247,9 +258,8 @@ class MMPareto(MultiLoss):
         refuse_ddp('mmpareto', 'it needs each loss term\'s own gradient per encoder, which DDP\'s single synchronised backward does not give')
         self.mods, self.weights = list(model.modalities), {}
     def loss(self, out, y):
-        terms = {'ce': task_loss(out.logits, y, self.n_classes)}
-        terms.update({f'uni/{m}': task_loss(u, y, self.n_classes) for m, u in out.unimodal_logits.items()})
-        return sum(terms.values()), terms
+        terms = self.loss_terms(out, y)
+        return sum(terms.values()), terms   # the multi-loss with weight 1 on each unimodal head
     def callbacks(self): return [MMParetoCallback(self)]
 
 
@@ -285,7 +295,7 @@ def reconboost_loss(logits_m: torch.Tensor,  # (B, C) the current learner's logi
     return boost, terms
 
 @register_method('reconboost')
-class ReconBoost(Method):
+class ReconBoost(SlicedMethod):
     "ReconBoost (Hua et al., 2024): alternating modality learners with a boosting (reconcilement) loss, plus global rectification."
     Params = ReconBoostParams
     def __init__(self, params, model, n_classes):
@@ -296,10 +306,6 @@ class ReconBoost(Method):
     def stage(self) -> tuple:
         epoch = self.learn.epoch if self.learn is not None else 0
         return reconboost_stage(epoch, self.mods, self.params.modality_epochs, self.params.ensemble_epochs)
-    def forward(self, xb):
-        out = self.model(xb)
-        out.unimodal_logits = slice_logits(out, self.model.fusion.bias)
-        return out
     def loss(self, out, y):
         kind, m, prev = self.stage()
         ce = task_loss(out.logits, y, self.n_classes)
@@ -353,30 +359,27 @@ def reinit_weight(gap: float, alpha: float) -> float:
     return math.tanh(alpha * abs(gap))
 
 @torch.no_grad()
-def latents_of(model: nn.Module, ds, batch_size: int, device, max_samples: int | None = None, seed: int = 0):
+def latents_of(model: nn.Module, ds, batch_size: int, device, max_samples: int | None = None, seed: int = 0,
+               loader=None,  # `(index batches, seed) -> (inputs, y) batches`, e.g. `learn.eval_loader(ds)` (None: `iter_batches`)
+              ):
     "Every modality's latents and the labels on (a seeded subset of) a dataset, in eval mode."
     idx = torch.arange(len(ds))
     if max_samples is not None and max_samples < len(ds): idx = torch.randperm(len(ds), generator=torch.Generator().manual_seed(seed))[:max_samples].sort().values
-    was = model.training; model.eval()
-    zs, ys = {}, []
-    try:
-        for xb, yb in iter_batches(ds, list(idx.split(batch_size)), seed=seed):
-            lat = model.encode(batch_to_device(xb, device, device_transform_of(ds)))
-            for m, z in lat.items(): zs.setdefault(m, []).append(z.float().cpu())
-            ys.append(yb.cpu())
-    finally: model.train(was)
-    return {m: torch.cat(v) for m, v in zs.items()}, torch.cat(ys)
+    batches = list(idx.split(batch_size))
+    out, y = collect_outputs(model, (loader or (lambda b, s: iter_batches(ds, b, seed=s)))(batches, seed), device, device_transform_of(ds))
+    return {m: z.float() for m, z in out.latents.items()}, y
 
 class DnRCallback(Callback):
     "At the start of every `every`-th epoch: diagnose each encoder by KMeans purity (train vs val) and re-initialise it softly."
     def __init__(self, method): self.method = method
+    def before_fit(self): need_validation(self.learn, 'dnr', 'its diagnosis compares the KMeans purity of the training and the validation latents')
     def before_epoch(self):
         l, meth, p = self.learn, self.method, self.method.params
-        if l.iter != 0 or l.epoch == 0 or l.epoch % p.every or l.val_ds is None: return
+        if l.iter != 0 or l.epoch == 0 or l.epoch % p.every: return
         if p.max_reinits is not None and meth.n_reinits >= p.max_reinits: return
         bs, s = l.data_cfg.eval_batch_size, l.seed * 1_000_003 + l.epoch
-        ztr, ytr = latents_of(meth.model, l.train_ds, bs, l.device, p.max_samples, s)
-        zva, yva = latents_of(meth.model, l.val_ds, bs, l.device, p.max_samples, s)
+        ztr, ytr = latents_of(meth.model, l.train_ds, bs, l.device, p.max_samples, s, l.eval_loader(l.train_ds))
+        zva, yva = latents_of(meth.model, l.val_ds, bs, l.device, p.max_samples, s, l.eval_loader(l.val_ds))
         gen = torch.Generator().manual_seed(s)
         for m in meth.mods:
             pur = [purity(kmeans(minmax_scale(z[m]), meth.n_classes, p.kmeans_iters, gen), y) for z, y in ((ztr, ytr), (zva, yva))]

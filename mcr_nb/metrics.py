@@ -135,6 +135,7 @@ def linear_probe(z_train: torch.Tensor,  # training latents (N, d), frozen
                  n_classes: int | None = None,  # number of classes (default: 1 + largest label seen)
                  l2: float = 1e-4,  # weight of the L2 penalty on W
                  max_iter: int = 200,  # L-BFGS iterations
+                 return_correct: bool = False,  # also return 'test_correct': per test sample, whether the probe is right
                 ) -> dict:
     "Fit a multinomial logistic regression on frozen latents (deterministic L-BFGS); train and test accuracy."
     zt = check_tensor(z_train, 'z_train', ndim=2, floating=True, finite=True).detach().cpu().double()
@@ -154,7 +155,9 @@ def linear_probe(z_train: torch.Tensor,  # training latents (N, d), frozen
         loss.backward(); return loss
     with torch.enable_grad(): opt.step(closure)
     with torch.no_grad():
-        return {'train_accuracy': accuracy(zt @ W + b, yt), 'test_accuracy': accuracy(ze @ W + b, ye)}
+        res = {'train_accuracy': accuracy(zt @ W + b, yt), 'test_accuracy': accuracy(ze @ W + b, ye)}
+        if return_correct: res['test_correct'] = ((ze @ W + b).argmax(1) == ye).numpy()
+    return res
 
 def probe_accuracies(train_out,  # `ModelOutput` on the training split (from `collect_outputs`)
                      y_train: torch.Tensor,  # training labels

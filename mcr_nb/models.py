@@ -104,6 +104,12 @@ def _reads_free(t: torch.Tensor | torch.device,  # a tensor, or a device
     "True where reading a tensor's value costs no host-device synchronisation (CPU): value checks run only there."
     return (t if isinstance(t, torch.device) else t.device).type == 'cpu'
 
+def _check_finite_free(t: torch.Tensor,  # a tensor to scan for NaN/Inf
+                       name: str,  # its name in messages
+                      ):
+    "Reject NaN/Inf in `t` where reading its value costs no device sync: one summation finds any, only a non-finite sum pays for the exact check."
+    if _reads_free(t) and not math.isfinite(float(t.detach().sum())): check_tensor(t, name, finite=True)
+
 def input_shape(encoder: nn.Module,  # an encoder
                ) -> tuple[int | None, ...] | None:
     "The per-sample input shape an encoder declares (`in_shape`, None = any size), or None if unknown."
@@ -124,7 +130,7 @@ def check_input(x: torch.Tensor,  # one modality's input batch
         raise ValueError(f"{name} has shape {tuple(x.shape)}; expected (B, {want})")
     # one summation (no temporary) finds any NaN/Inf; only a non-finite sum (or an overflow) pays for the exact count.
     # On a device, reading the sum would stall the device every step: non-finite inputs then reach the loss, whose guard reports them
-    if finite and _reads_free(x) and not math.isfinite(float(x.sum())): check_tensor(x, name, finite=True)
+    if finite: _check_finite_free(x, name)
     return x
 
 class MultimodalModel(nn.Module):

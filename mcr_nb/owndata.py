@@ -171,6 +171,21 @@ class ArrayMultimodalDataset(torch.utils.data.Dataset):
 
 # %% ../nbs/09b_owndata.ipynb #6b10bc49
 _OPTIONS = ('split_seed', 'val_fraction', 'test_fraction')
+_CHECKED = {}  # (file identity) -> {'arrays', 'info', 'index'}: the last file read and checked in this process
+
+def _identity(path: Path) -> tuple:
+    "What changes when the data changes: the resolved path, and inode, mtime and size of the file (or of each .npy of a folder)."
+    stat = lambda p: (p.stat().st_ino, p.stat().st_mtime_ns, p.stat().st_size)
+    if path.is_dir(): return (str(path.resolve()), tuple((p.name, *stat(p)) for p in sorted(path.glob('*.npy'))))
+    return (str(path.resolve()), stat(path))
+
+def _checked(path: Path) -> dict:
+    "The arrays of `path` and their `check_arrays` result, read and checked once per version of the file (one file kept)."
+    key = _identity(path)
+    if key not in _CHECKED:
+        arrays = read_arrays(path); info = check_arrays(arrays, str(path))
+        _CHECKED.clear(); _CHECKED[key] = {'arrays': arrays, 'info': info, 'index': {}}
+    return _CHECKED[key]
 
 def load_own_data(path: str | os.PathLike,  # an .npz file or a folder of .npy files
                   split: str = 'train',  # 'train', 'val' or 'test'
@@ -180,11 +195,15 @@ def load_own_data(path: str | os.PathLike,  # an .npz file or a folder of .npy f
                  ):
     "One split of an own-data file, validated: an in-memory `TensorMultimodalDataset` for .npz, a memory-mapped one for a folder."
     check_choice(split, SPLIT_NAMES, 'split')
-    arrays = read_arrays(path); info = check_arrays(arrays, str(path))
-    if 'split' in arrays:
-        s = arrays['split']; s = np.char.decode(s) if s.dtype.kind == 'S' else s
-        index = np.flatnonzero(np.asarray(s) == split)
-    else: index = split_indices(arrays['y'], info['n_classes'], split_seed, val_fraction, test_fraction)[split]
+    if not Path(path).exists(): raise FileNotFoundError(f"{path}: no such file or folder; expected an .npz file or a folder of .npy files")
+    c = _checked(Path(path)); arrays, info = c['arrays'], c['info']
+    how = 'split' if 'split' in arrays else (split_seed, val_fraction, test_fraction)
+    if how not in c['index']:
+        if 'split' in arrays:
+            s = arrays['split']; s = np.char.decode(s) if s.dtype.kind == 'S' else s
+            c['index'][how] = {k: np.flatnonzero(np.asarray(s) == k) for k in SPLIT_NAMES}
+        else: c['index'][how] = split_indices(arrays['y'], info['n_classes'], split_seed, val_fraction, test_fraction)
+    index = c['index'][how][split]
     xs = {m: arrays['x_' + m] for m in info['modalities']}
     if Path(path).is_dir(): ds = ArrayMultimodalDataset(xs, arrays['y'], index, info['n_classes'])
     else:

@@ -10,15 +10,15 @@ from pathlib import Path
 from typing import Callable, Sequence
 import numpy as np
 from .data.common import load_wav, tile_clip, log_spectrogram, load_image, CorruptFileError, DataLayoutError
-from .core import check_choice
+from .core import check_choice, atomic_write
 
 # %% auto #0
 __all__ = ['VIDEO_EXTS', 'PREP_COMMANDS', 'PREP_MODULES', 'NoAudioError', 'find_ffmpeg', 'video_meta', 'frame_step',
-           'decode_frames', 'read_audio', 'SkipClip', 'NothingUsableError', 'atomic_write_bytes', 'atomic_dir',
-           'PrepReport', 'run_jobs', 'chunk_items', 'write_h5_chunk', 'finished_chunk', 'write_jpeg_list',
-           'link_h5_store', 'encode_jpeg', 'write_frame_folder', 'link_or_copy', 'read_list_file', 'extract_frames',
-           'extract_audio', 'write_spectrogram', 'frames_to_hdf5', 'cremad_folds', 'PrepCommand', 'register_prep',
-           'add_benchmark_args', 'finish_report', 'mcr_prep']
+           'decode_frames', 'read_audio', 'SkipClip', 'NothingUsableError', 'atomic_dir', 'PrepReport', 'run_jobs',
+           'chunk_items', 'write_h5_chunk', 'finished_chunk', 'write_jpeg_list', 'link_h5_store', 'encode_jpeg',
+           'write_frame_folder', 'link_or_copy', 'read_list_file', 'extract_frames', 'extract_audio',
+           'write_spectrogram', 'frames_to_hdf5', 'cremad_folds', 'PrepCommand', 'register_prep', 'add_benchmark_args',
+           'finish_report', 'mcr_prep']
 
 # %% ../nbs/22_prep.ipynb #f36bcb91
 VIDEO_EXTS = ('.mp4', '.avi', '.flv', '.mkv', '.webm', '.mov')
@@ -109,16 +109,6 @@ class NothingUsableError(RuntimeError):
 
 def _tmp_name(path): return path.with_name(f".{path.name}.tmp-{os.getpid()}")
 
-def atomic_write_bytes(path: str | os.PathLike,  # destination file
-                       data: bytes,  # content
-                      ) -> Path:
-    "Write `data` to a temporary file in the same folder, then rename it to `path`."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp_name(path)
-    with open(tmp, 'wb') as f: f.write(data); f.flush(); os.fsync(f.fileno())
-    os.replace(tmp, path)
-    return path
-
 @contextlib.contextmanager
 def atomic_dir(path: str | os.PathLike,  # the folder to create
               ):
@@ -161,7 +151,7 @@ class PrepReport:
     def save(self, out_dir) -> Path:
         "Write OUT/prep_report.json atomically."
         d = asdict(self); d['usable'] = self.usable; d['skipped_by_reason'] = self.summary()
-        return atomic_write_bytes(Path(out_dir) / 'prep_report.json', (json.dumps(d, indent=1) + '\n').encode())
+        return atomic_write(Path(out_dir) / 'prep_report.json', lambda f: f.write((json.dumps(d, indent=1) + '\n').encode()))
 
 def _call(fn, item):
     "Run one job in a worker: ('ok', status) or ('skip', reason)."
@@ -227,14 +217,13 @@ def run_jobs(fn: Callable,  # picklable function of one item; returns 'written' 
 # %% ../nbs/22_prep.ipynb #5c0d2e7f
 def chunk_items(items: Sequence[str],  # sorted item ids
                 size: int,  # items per chunk
-                prefix: str = 'chunk',  # file name prefix
                ) -> list:
     "[(chunk file name, [ids])]: consecutive groups of `size`, each named by a hash of its ids (stable across reruns)."
     if size < 1: raise ValueError(f"chunk size must be at least 1, got {size}")
     out = []
     for k in range(0, len(items), size):
         ids = list(items[k:k + size])
-        out.append((f"{prefix}-{k // size:05d}-{hashlib.sha1(chr(0).join(ids).encode()).hexdigest()[:10]}.h5", ids))
+        out.append((f"chunk-{k // size:05d}-{hashlib.sha1(chr(0).join(ids).encode()).hexdigest()[:10]}.h5", ids))
     return out
 
 def write_h5_chunk(path: str | os.PathLike,  # chunk file to write
@@ -366,7 +355,7 @@ def write_spectrogram(wav: str | os.PathLike,  # input audio
     spec = log_spectrogram(tile_clip(load_wav(wav, sr), int(round(sr * seconds))), n_fft, hop).numpy().astype(np.float32)
     out = Path(out_dir) / f"{Path(wav).stem}.{fmt}"; out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == 'npy': np.save(out, spec)
-    else: atomic_write_bytes(out, pickle.dumps(spec, protocol=4))
+    else: atomic_write(out, lambda f: f.write(pickle.dumps(spec, protocol=4)))
     return out
 
 def frames_to_hdf5(frames_root: str | os.PathLike,  # folder of per-video frame folders
@@ -401,7 +390,7 @@ def cremad_folds(root: str | os.PathLike,  # CREMA-D root with AudioWAV/
         part = {'train': set(order[:n_tr]), 'val': set(order[n_tr:n_tr + n_va]), 'test': set(order[n_tr + n_va:])}
         folds[str(k + 1)] = {s: [f"{c}.wav-{cremad_label(c)}" for c in clips if c.split('_')[0] in a] for s, a in part.items()}
     out = Path(out or Path(root) / 'data_splits_VALV.json')
-    atomic_write_bytes(out, json.dumps(folds).encode())
+    atomic_write(out, lambda f: f.write(json.dumps(folds).encode()))
     return out
 
 # %% ../nbs/22_prep.ipynb #2e6c9eca
@@ -412,7 +401,6 @@ class PrepCommand:
     help: str  # one line for `mcr_prep -h`
     add_args: Callable  # add_args(argparse parser): declares its arguments
     run: Callable  # run(argparse.Namespace) -> str: does the work, returns a one-line summary
-    subparser: bool = False  # True: add_args(subparsers) creates its own parser (sub.add_parser(name, ...))
 
 PREP_COMMANDS: dict = {}
 
@@ -420,10 +408,9 @@ def register_prep(name: str,  # subcommand name
                   help: str,  # one-line help
                   add_args: Callable,  # declares the arguments
                   run: Callable,  # runs it, returns a summary line
-                  subparser: bool = False,  # add_args takes the subparsers object instead of a parser
                  ):
     "Register (or replace) a `mcr_prep` subcommand in `PREP_COMMANDS`."
-    PREP_COMMANDS[name] = PrepCommand(name, help, add_args, run, subparser)
+    PREP_COMMANDS[name] = PrepCommand(name, help, add_args, run)
 
 def add_benchmark_args(p):
     "The arguments every benchmark command takes: --raw, --out, --jobs, --quiet."
@@ -477,9 +464,7 @@ def _parser():
     p = argparse.ArgumentParser(prog='mcr_prep', description='Prepare benchmark data for mcr_nb loaders (from the official downloads).')
     from mcr_nb.config import add_plugin_arg; add_plugin_arg(p)  # before the subcommand: mcr_prep --plugin MODULE CMD ...
     sub = p.add_subparsers(dest='cmd', required=True)
-    for name, c in PREP_COMMANDS.items():
-        if c.subparser: c.add_args(sub)
-        else: c.add_args(sub.add_parser(name, help=c.help, description=c.help))
+    for name, c in PREP_COMMANDS.items(): c.add_args(sub.add_parser(name, help=c.help, description=c.help))
     return p
 
 def mcr_prep(argv: Sequence[str] | None = None,  # command-line arguments (None: sys.argv[1:])

@@ -9,7 +9,8 @@ from functools import partial
 from pathlib import Path
 import numpy as np
 from .prep import (read_audio, write_frame_folder, link_or_copy, run_jobs, PrepReport, SkipClip, register_prep,
-                         add_benchmark_args, finish_report, atomic_write_bytes, find_ffmpeg, read_list_file)
+                         add_benchmark_args, finish_report, find_ffmpeg, read_list_file)
+from .core import atomic_write
 from .prep_cremad import sample_frames
 from .data.common import DataLayoutError, CorruptFileError, tile_clip
 from .data.ave import AVE_CLASSES, write_wav_norm
@@ -61,7 +62,7 @@ def _prep_video(vid, raw, out, ann, min_frames):
         wave = read_audio(video, 16000, 'mean')
         spec = ave_spectrogram(wave, start, end)
         buf = io.BytesIO(); sf.write(buf, np.clip(wave, -1, 1), 16000, subtype='PCM_16', format='WAV')
-        atomic_write_bytes(spec_p, pickle.dumps(spec, protocol=4)); atomic_write_bytes(wav_p, buf.getvalue())
+        atomic_write(spec_p, lambda f: f.write(pickle.dumps(spec, protocol=4))); atomic_write(wav_p, lambda f: f.write(buf.getvalue()))
     if not frames_p.is_dir():
         frames = sample_frames(video, min_frames, start, end)
         if not frames: raise SkipClip(f"no frames in the event segment [{start}, {end}] s")
@@ -97,7 +98,7 @@ def prep_ave(raw: str | os.PathLike,  # the unpacked release (see AVE_RAW_LAYOUT
     for s, lines in splits.items():
         keep = [l for l in lines if l.split('&')[1] in ok]
         kept[s] = len(keep)
-        atomic_write_bytes(out / f'{s}Set.txt', ('\n'.join(keep) + '\n').encode())
+        atomic_write(out / f'{s}Set.txt', lambda f: f.write(('\n'.join(keep) + '\n').encode()))
     report.notes['split_lines'] = kept
     if wav_norm and kept['train']: write_wav_norm(out)
     return report

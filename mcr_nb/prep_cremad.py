@@ -9,7 +9,8 @@ from functools import partial
 from pathlib import Path
 import numpy as np
 from .prep import (decode_frames, frame_step, write_frame_folder, link_or_copy, run_jobs, PrepReport, SkipClip,
-                         register_prep, add_benchmark_args, finish_report, cremad_folds, atomic_write_bytes, find_ffmpeg)
+                         register_prep, add_benchmark_args, finish_report, cremad_folds, find_ffmpeg)
+from .core import atomic_write
 from .data.common import DataLayoutError, CorruptFileError, load_pickle
 from .data.cremad import cremad_label, CREMAD_CLASSES
 
@@ -133,7 +134,7 @@ def prep_cremad(raw: str | os.PathLike,  # the unpacked release (see CREMAD_RAW_
         for f in folds.values():
             for s in ('train', 'val', 'test'):
                 n0 = len(f[s]); f[s] = [e for e in f[s] if _entry_clip(e) in keep]; dropped += n0 - len(f[s])
-        atomic_write_bytes(out / 'data_splits_VALV.json', json.dumps(folds).encode())
+        atomic_write(out / 'data_splits_VALV.json', lambda f: f.write(json.dumps(folds).encode()))
         report.notes['splits'] = {'source': Path(splits).name, 'folds': len(folds), 'entries_dropped_for_skipped_clips': dropped,
                                   'fold_sizes': {k: {s: len(v[s]) for s in ('train', 'val', 'test')} for k, v in folds.items()}}
     elif ready:

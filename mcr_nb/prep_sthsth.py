@@ -8,11 +8,11 @@ import json, os
 from functools import partial
 from pathlib import Path
 import numpy as np
-from .prep import (decode_frames, run_jobs, PrepReport, register_prep, add_benchmark_args, finish_report, atomic_write_bytes,
+from .prep import (decode_frames, run_jobs, PrepReport, register_prep, add_benchmark_args, finish_report,
                          link_or_copy, find_ffmpeg, chunk_items, write_h5_chunk, finished_chunk, link_h5_store, write_jpeg_list, encode_jpeg)
 from .data.common import DataLayoutError, CorruptFileError
 from .data.sthsth import STHSTH_STORES, STHSTH_ANNOTATIONS
-from .core import check_choice
+from .core import check_choice, atomic_write
 
 # %% auto #0
 __all__ = ['STHSTH_RAW_LAYOUT', 'flow_to_image', 'farneback_flow', 'prep_sthsth', 'write_sthsth_download']
@@ -104,7 +104,7 @@ def prep_sthsth(raw: str | os.PathLike,  # the unpacked download (see STHSTH_RAW
         except json.JSONDecodeError as e: raise CorruptFileError(f"cannot read {str(p)!r} as JSON: {e}") from e
     ids = sorted({str(a['id']) for l in lists.values() for a in l}, key=lambda v: (len(v), v))
     report = PrepReport('sthsth', total=len(ids))
-    chunks = chunk_items(ids, chunk, 'chunk')
+    chunks = chunk_items(ids, chunk)
     if not 1 <= quality <= 100: raise ValueError(f"--quality must be in 1..100, got {quality}")
     res = run_jobs(partial(_sth_chunk, raw=raw, out=out, flow=flow, flow_dir=flow_dir, quality=quality), chunks, report, jobs, 'sthsth',
                    name=lambda c: f"sthsth_chunks/{c[0]}", weight=lambda c: len(c[1]), progress=progress)
@@ -123,7 +123,7 @@ def prep_sthsth(raw: str | os.PathLike,  # the unpacked download (see STHSTH_RAW
         counts = {}
         for s, l in lists.items():
             kept = [a for a in l if str(a['id']) in done]
-            atomic_write_bytes(out / STHSTH_ANNOTATIONS['flow_aligned'].format(s), json.dumps(kept).encode()); counts[s] = len(kept)
+            atomic_write(out / STHSTH_ANNOTATIONS['flow_aligned'].format(s), lambda f: f.write(json.dumps(kept).encode())); counts[s] = len(kept)
         report.notes.update(flow=flow, flow_aligned=counts, official={s: len(l) for s, l in lists.items()})
     return report
 

@@ -9,10 +9,11 @@ from functools import partial
 from pathlib import Path
 import numpy as np
 from .prep import (read_audio, decode_frames, frame_step, run_jobs, PrepReport, NoAudioError, register_prep,
-                         add_benchmark_args, finish_report, atomic_write_bytes, link_or_copy, find_ffmpeg, read_list_file,
+                         add_benchmark_args, finish_report, link_or_copy, find_ffmpeg, read_list_file,
                          chunk_items, write_h5_chunk, finished_chunk, link_h5_store)
 from .data.common import DataLayoutError, CorruptFileError
-from .data.ucf import UCF_STORES
+from .data.ucf import UCF_STORES, write_ucf_clip, ucf_index
+from .core import atomic_write
 
 # %% auto #0
 __all__ = ['UCF_RAW_LAYOUT', 'UCF_FIXTURE_CLASSES', 'read_class_ind', 'prep_ucf', 'write_ucf_download']
@@ -52,10 +53,7 @@ def _ucf_chunk(chunk, raw, out, labels):
         clip = Path(rel).name
         data[clip] = (vision, audio, labels[rel]); rows.append([clip, labels[rel], len(vision), len(audio)])
     def fill(f):
-        for clip, (vision, audio, label) in data.items():
-            g = f.create_group(clip)
-            g.create_dataset('vision', data=vision, chunks=(1, *vision.shape[1:]), compression='lzf')
-            g.create_dataset('audio', data=audio.astype(np.float32)); g.attrs['label'] = label
+        for clip, (vision, audio, label) in data.items(): write_ucf_clip(f, clip, vision, audio, label)
         f.attrs['rows'], f.attrs['skipped'] = json.dumps(rows), json.dumps(skipped)
     write_h5_chunk(path, fill)
     return {'done': False, 'rows': rows, 'skipped': skipped}
@@ -91,13 +89,11 @@ def prep_ucf(raw: str | os.PathLike,  # the unpacked download (see UCF_RAW_LAYOU
         for row in r['rows']: rows.append(row); links[row[0]] = (f"ucf_chunks/{fname}", '/' + row[0])
         n = len(r['rows']); report.already_done += n if r['done'] else 0; report.written += 0 if r['done'] else n
     if rows:
-        ix = rows + silent
-        link_h5_store(out / UCF_STORES['hdf5'], links, {'clips': [r[0] for r in ix], 'labels': [r[1] for r in ix],
-                                                       'n_frames': [r[2] for r in ix], 'n_audio': [r[3] for r in ix]})
+        link_h5_store(out / UCF_STORES['hdf5'], links, ucf_index(rows + silent))
         if (raw / 'class_change.pkl').is_file(): link_or_copy(raw / 'class_change.pkl', out / 'class_change.pkl'); src = 'RAW/class_change.pkl'
         else:
             audio_classes = sorted({r[1] for r in rows})
-            atomic_write_bytes(out / 'class_change.pkl', pickle.dumps({c: i for i, c in enumerate(audio_classes)})); src = 'computed'
+            atomic_write(out / 'class_change.pkl', lambda f: f.write(pickle.dumps({c: i for i, c in enumerate(audio_classes)}))); src = 'computed'
         for p in sorted((raw / 'ucfTrainTestlist').iterdir()):
             if p.is_file(): link_or_copy(p, out / 'ucfTrainTestlist' / p.name)
         report.notes.update(classes_with_audio=len({r[1] for r in rows}), class_change=src)

@@ -4,64 +4,39 @@
 
 # %% ../nbs/07a_runs.ipynb #43174d22
 from __future__ import annotations
-import contextlib, copy, dataclasses, json, time
+import contextlib, json, time
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Sequence
 
 import torch
 import torch.distributed as dist
-from torch import nn
 
 from .distributed import init_distributed
 from .core import check_choice, seed_everything, get_device, atomic_save, atomic_write, load_checkpoint, RunLock
 from .config import (RunConfig, save_config, read_run_config, config_fingerprint, config_diff, format_diff,
                            apply_overrides, RESUME_SAFE, ConfigError, method_params)
 from .learner import (SPLITS, Learner, Callback, CheckpointCB, BatchLoader, build_data, build_model, get_method_class,
-                            resolve_workers, evaluate, tensorboard_writer_class, stop_on_signals, check_finite_state,
-                            check_checkpoint, load_model_state)
+                            evaluate, tensorboard_writer_class, stop_on_signals, check_finite_state,
+                            check_checkpoint, load_model_state,
+                            unimodal_stages, init_from_unimodal)  # defined next to `Method`, importable from here
 
 # %% auto #0
-__all__ = ['unimodal_stages', 'init_from_unimodal', 'fit_run', 'evaluate_run']
-
-# %% ../nbs/07a_runs.ipynb #6ebb5315
-def unimodal_stages(cfg: RunConfig,  # the multimodal run
-                    modalities: Sequence[str],  # the dataset's modalities
-                    epochs: int | None,  # epochs of each unimodal run (None: cfg.train.epochs)
-                   ) -> list:
-    "One `unimodal` sub-run per modality: same data, model and seed; the config's `unimodal` training settings (`method_overrides`)."
-    base = apply_overrides(cfg, ['method=unimodal'])  # applies method_overrides['unimodal'] (e.g. the authors' unimodal lr and patience)
-    tr = dataclasses.replace(base.train, epochs=epochs if epochs is not None else base.train.epochs)
-    return [(f'unimodal_{m}', dataclasses.replace(base, method_params={'modality': m}, train=tr, method_defaults={})) for m in modalities]
-
-def init_from_unimodal(model: nn.Module,  # the multimodal model to fill (a `MultimodalModel`)
-                       ckpts: Mapping[str, str | Path],  # modality -> learner checkpoint, or a run folder (its best.pt)
-                      ) -> None:
-    "Copy each modality's encoder and unimodal head from the model saved in a unimodal run's checkpoint."
-    mods = list(model.modalities)
-    missing, extra = [m for m in mods if m not in ckpts], [m for m in ckpts if m not in mods]
-    if missing or extra: raise ValueError(f"unimodal checkpoints given for {sorted(ckpts)}; the model's modalities are {mods}"
-                                          + (f" (missing {missing})" if missing else '') + (f" (unknown {extra})" if extra else ''))
-    for m in mods:
-        path = Path(ckpts[m])
-        if path.is_dir(): path = path / 'best.pt'
-        if not path.is_file(): raise FileNotFoundError(f"unimodal checkpoint for modality {m!r} not found: {str(path)!r} (expected a best.pt/last.pt file or a run folder that holds best.pt)")
-        donor = copy.deepcopy(model)
-        load_model_state(donor, check_checkpoint(load_checkpoint(path), path)['model'], path)
-        model.encoders[m].load_state_dict(donor.encoders[m].state_dict())
-        model.heads[m].load_state_dict(donor.heads[m].state_dict())
+__all__ = ['fit_run', 'evaluate_run']
 
 # %% ../nbs/07a_runs.ipynb #9873bdbc
 def _refuse(out_dir: Path, what: str):
     raise ConfigError(f"cannot resume {str(out_dir)!r}: {what}")
 
-def _resume_config(cfg: RunConfig | None, out_dir: Path, overrides: Sequence[str], rank: int) -> RunConfig:
-    "The config of a resumed run: config.yaml, checked against its fingerprint, the checkpoint's copy and `cfg`; safe `overrides` applied."
+def _resume_config(cfg: RunConfig | None, out_dir: Path, overrides: Sequence[str], rank: int) -> tuple[RunConfig, dict | None]:
+    "The config of a resumed run: config.yaml, checked against its fingerprint, the checkpoint's copy and `cfg`; safe `overrides` applied. Returns it and the loaded last.pt (None: none yet, or a finished run that needs none)."
     saved_p = out_dir / 'config.yaml'
     if not saved_p.is_file(): raise FileNotFoundError(f"cannot resume: {str(saved_p)!r} does not exist (is {str(out_dir)!r} a run folder?)")
     saved, fp, notes = read_run_config(saved_p, verify=False)
-    last = out_dir / 'last.pt'
-    ck_cfg = check_checkpoint(load_checkpoint(last), last).get('config') if last.is_file() else None
-    if config_fingerprint(saved) != fp:  # edited by hand after the run started
+    last, edited = out_dir / 'last.pt', config_fingerprint(saved) != fp
+    finished = (out_dir / 'summary.json').is_file() and not overrides  # reported as it is: nothing is trained
+    ck = check_checkpoint(load_checkpoint(last), last) if last.is_file() and (edited or not finished) else None
+    ck_cfg = ck.get('config') if ck is not None else None
+    if edited:  # by hand, after the run started
         diff = config_diff(ck_cfg, saved) if ck_cfg is not None else None
         if diff: _refuse(out_dir, f"config.yaml was edited after the run started: {format_diff(diff)}; restore it "
                                   f"(safe fields change with --set on resume: {', '.join(RESUME_SAFE)}) or start a new run")
@@ -74,7 +49,7 @@ def _resume_config(cfg: RunConfig | None, out_dir: Path, overrides: Sequence[str
         diff = config_diff(saved, cfg)
         if diff: _refuse(out_dir, f"with a different config: {format_diff(diff)}; resume with its saved config.yaml "
                                   f"(safe fields change with overrides: {', '.join(RESUME_SAFE)})")
-    if not overrides: return saved
+    if not overrides: return saved, ck
     keys = [str(o).split('=', 1)[0].strip() for o in overrides]
     unsafe = [k for k in keys if k not in RESUME_SAFE]
     if unsafe: raise ConfigError(f"--set on resume may change only {', '.join(RESUME_SAFE)}; got {', '.join(unsafe)} "
@@ -84,7 +59,7 @@ def _resume_config(cfg: RunConfig | None, out_dir: Path, overrides: Sequence[str
     if diff and not rank:  # the summary goes first: a crash in between leaves the old config and an unfinished run
         (out_dir / 'summary.json').unlink(missing_ok=True)
         save_config(new, saved_p, notes + [f"changed on resume: {format_diff(diff)}"])
-    return new
+    return new, ck
 
 def _check_new_run(cfg: RunConfig | None, out_dir: Path, rank: int = 0) -> RunConfig:
     if cfg is None: raise ValueError("fit_run needs a RunConfig (or resume=True to use the folder's saved config)")
@@ -130,8 +105,8 @@ def fit_run(cfg: RunConfig | None,  # the run (None with resume=True: the folder
     rank, world = init_distributed()
     created = not out_dir.exists()
     lock = RunLock(out_dir) if not rank else None  # one process per run folder (rank 0 holds it for the group)
-    try:
-        cfg = _resume_config(cfg, out_dir, overrides, rank) if resume else _check_new_run(cfg, out_dir, rank)
+    try:  # last: last.pt, loaded once to check the config against, then restored
+        cfg, last = _resume_config(cfg, out_dir, overrides, rank) if resume else (_check_new_run(cfg, out_dir, rank), None)
         if resume and (out_dir / 'summary.json').is_file():  # finished: report it, change nothing
             if lock is not None: lock.release()
             return json.loads((out_dir / 'summary.json').read_text())
@@ -155,7 +130,7 @@ def fit_run(cfg: RunConfig | None,  # the run (None with resume=True: the folder
         method = method_cls(method_params(cfg), model, train_ds.n_classes)
         method.setup(stage_dirs)
         learn = Learner(model, train_ds, val_ds, method, cfg.train, cfg.data, cfg.seed, out_dir, cbs, cfg)
-        if resume and (out_dir / 'last.pt').is_file(): learn.load(out_dir / 'last.pt')
+        if last is not None: learn.load(out_dir / 'last.pt', ck=last); last = None  # not kept in memory while training
         with stop_on_signals(learn): learn.fit(method.train_epochs(cfg.train))
         ck = next(c for c in learn.cbs if isinstance(c, CheckpointCB))
         if ck.best_epoch is None:  # no validation improvement recorded (e.g. no training epochs): the final state is the best
@@ -189,7 +164,7 @@ def evaluate_run(out_dir: str | Path,  # a run folder written by `fit_run`
     model = build_model(cfg.model, ds)
     load_model_state(model, check_checkpoint(load_checkpoint(path), path)['model'], path)
     method = get_method_class(cfg.method)(method_params(cfg), model.to(device), ds.n_classes)
-    loader = BatchLoader(ds, resolve_workers(cfg.data.num_workers), cfg.data.pin_memory and device.type == 'cuda', cfg.data.prefetch_factor)
+    loader = BatchLoader.from_config(ds, cfg.data, device)
     try: res = evaluate(model, ds, method, cfg.data.eval_batch_size, device, loader=loader)
     finally: loader.close()
     return {f'{split}_{k}': v for k, v in res.items()}

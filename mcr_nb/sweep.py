@@ -16,8 +16,9 @@ from .core import atomic_write, check_choice
 
 # %% auto #0
 __all__ = ['Grid', 'check_overrides', 'check_grid', 'grid_from_dict', 'load_grid', 'run_id', 'expand_grid', 'select_cells',
-           'atomic_write_json', 'read_result', 'make_run_config', 'fit_cell', 'run_grid', 'collect_results',
-           'metric_names', 'display_metrics', 'summarize', 'format_table', 'grid_from_args', 'mcr_sweep']
+           'atomic_write_json', 'read_result', 'make_run_config', 'own_data_args', 'fit_cell', 'run_grid',
+           'collect_results', 'metric_names', 'display_metrics', 'summarize', 'format_table', 'grid_from_args',
+           'mcr_sweep']
 
 # %% ../nbs/10_sweep.ipynb #4ff76f09
 @dataclass
@@ -179,6 +180,15 @@ def make_run_config(config: str,  # a named config or a YAML path
     ovs = ([f'method={method}'] if method is not None else []) + ([f'seed={seed}'] if seed is not None else [])
     ovs += [f'fold={fold}'] if fold is not None else []
     return apply_overrides(cfg, ovs + overrides)
+
+def own_data_args(config: str | None,  # a named config or YAML path (None with `data`: `mcr_nb.owndata.OWN_CONFIG`)
+                  data: str | os.PathLike | None,  # own data (an .npz file or a folder of .npy files), or None
+                  overrides: Sequence[str] = (),  # 'key=value' overrides of the command
+                 ) -> tuple:
+    "(config, overrides) of a command given `--data FILE`: the config defaults to `owndata`, and the file's overrides go first, so later ones win."
+    if data is None: return config, list(overrides)
+    from mcr_nb.owndata import data_overrides, OWN_CONFIG
+    return config or OWN_CONFIG, data_overrides(data) + list(overrides)
 
 def fit_cell(cell: Mapping,  # a cell from `expand_grid`
              run_dir: Path,  # the cell's run folder
@@ -379,8 +389,8 @@ def grid_from_args(args: argparse.Namespace,  # parsed `mcr_sweep` arguments
     for k in ('configs', 'methods', 'seeds', 'folds'):
         if getattr(args, k) is not None: d[k] = getattr(args, k)
     if getattr(args, 'data', None):
-        from mcr_nb.owndata import data_overrides, OWN_CONFIG
-        d.setdefault('configs', [OWN_CONFIG]); d['common'] = data_overrides(args.data) + list(d.get('common', []))
+        own, d['common'] = own_data_args(None, args.data, d.get('common', []))
+        d.setdefault('configs', [own])
     if args.set: d['common'] = list(d.get('common', [])) + list(args.set)
     if 'configs' not in d or 'methods' not in d:
         raise ValueError("no grid: give a YAML file or at least --configs and --methods")

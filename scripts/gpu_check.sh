@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# GPU checks of the training step, in under 5 minutes; results (JSON and logs) go to the folder given as argument.
+# GPU checks of the training step (the parts' time limits add up to 300 s); results (JSON and logs) go to the folder given as argument.
 #
 #   scripts/gpu_check.sh OUT_DIR        (from anywhere; uses $PYTHON, else .venv/bin/python, else python)
 #

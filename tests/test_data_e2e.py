@@ -1,8 +1,9 @@
 """A tiny end-to-end `mcr_train` run per benchmark config, on fixture files written in each benchmark's real format.
 
-Each case writes a few-sample dataset with the loader's fixture writer, runs `mcr_train --config <benchmark>
---method mcr --fold 0` for two optimiser steps with tiny encoders on CPU, and checks the run folder and the printed
-metrics. It exercises the whole path: config registry -> dataset builder -> loader -> model builder -> MCR -> run folder.
+Each case writes a few-sample dataset with the loader's fixture writer (`mcr_nb.benchmarks.write_fixture`), runs
+`mcr_train --config <benchmark> --method mcr --fold 0` for two optimiser steps with tiny encoders on CPU
+(`mcr_nb.benchmarks.TINY_OVERRIDES`), and checks the run folder and the printed metrics. It exercises the whole path:
+config registry -> dataset builder -> loader -> model builder -> MCR -> run folder.
 
 The download cases go one step earlier: a tiny tree in each official download layout (written with the ffmpeg that
 imageio-ffmpeg bundles, with the layout's quirks) -> `mcr_prep <benchmark>` -> the loader -> one training step.
@@ -14,42 +15,13 @@ import pytest
 import torch
 
 import mcr_nb.benchmarks  # registers the benchmark configs, dataset prefixes and model kinds
+from mcr_nb.benchmarks import NEEDS, TINY_OVERRIDES, write_fixture
 from mcr_nb.cli import mcr_train
 from mcr_nb.data.ave import write_ave_fixture
 from mcr_nb.data.cremad import write_cremad_fixture
-from mcr_nb.data.mosi import write_affect_fixture
 from mcr_nb.data.sthsth import write_sthsth_fixture
-from mcr_nb.data.ucf import write_ucf_fixture
 
-AV_TINY = ['data.options.image_size=32', 'model.options.widths=[8,8,8,8]', 'model.latent=8']
-SEQ_TINY = ['model.options.n_layers=1']
-TINY_W2V = ('{hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32, conv_dim: [8, 8], '
-            'conv_kernel: [10, 3], conv_stride: [5, 2], num_conv_pos_embeddings: 8, num_conv_pos_embedding_groups: 2, '
-            'feat_extract_norm: layer, do_stable_layer_norm: true}')
-CONFORMER_TINY = ['data.options.max_seconds=0.5', 'data.options.face_frames=8', 'model.latent=16', 'model.options.n_layers=1',
-                  'model.options.n_heads=2', 'model.options.kernel=3', f'model.options.wav2vec2_config={TINY_W2V}']
-TINY_HUBERT = ('{hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32, conv_dim: [8, 8], '
-               'conv_kernel: [10, 3], conv_stride: [5, 2], num_conv_pos_embeddings: 8, num_conv_pos_embedding_groups: 2}')
-TINY_VIVIT = '{hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32, image_size: 32, tubelet_size: [2, 16, 16]}'
-HF_AV_TINY = ['data.options.max_seconds=0.25', 'data.options.image_size=32', 'data.options.n_frames=4', 'model.latent=16',
-              'model.options.num_frames=4', f'model.options.hubert_config={TINY_HUBERT}', f'model.options.vivit_config={TINY_VIVIT}']
-SWIN_TINY = ['data.options.image_size=16', 'data.options.n_frames=4', 'model.options.dim=8', 'model.options.depths=[1,1]',
-             'model.options.heads=[2,2]', 'model.options.window=[2,4,4]', 'model.options.random_init=true', 'model.latent=16']
-NEEDS_TRANSFORMERS = {'cremad-conformer', 'ave-hubert-vivit'}
-CASES = {
-    'cremad-resnet': (lambda d: write_cremad_fixture(d / 'CREMA-D'), AV_TINY),
-    'cremad-conformer': (lambda d: write_cremad_fixture(d / 'CREMA-D', face_dim=24), CONFORMER_TINY),
-    'ave-resnet': (lambda d: write_ave_fixture(d / 'AVE', spec_shape=(257, 100)), AV_TINY),
-    'ave-hubert-vivit': (lambda d: write_ave_fixture(d / 'AVE', spec_shape=(257, 20), wav_seconds=0.25), HF_AV_TINY),
-    'ucf-resnet': (lambda d: write_ucf_fixture(d / 'UCF-101'), AV_TINY),
-    'mosi-vt': (lambda d: write_affect_fixture(d / 'MOSI', 'mosi'), SEQ_TINY),
-    'mosi-vat': (lambda d: write_affect_fixture(d / 'MOSI', 'mosi'), SEQ_TINY),
-    'mosei-vt': (lambda d: write_affect_fixture(d / 'MOSEI', 'mosei'), SEQ_TINY),
-    'mosei-vat': (lambda d: write_affect_fixture(d / 'MOSEI', 'mosei'), SEQ_TINY),
-    'sthsth-2p1d': (lambda d: write_sthsth_fixture(d / 'Something-Something'),
-                    ['data.options.image_size=16', 'data.options.n_frames=4', 'model.options.widths=[8,8]', 'model.latent=8']),
-    'sthsth-swin': (lambda d: write_sthsth_fixture(d / 'Something-Something'), SWIN_TINY),
-}
+CASES = {name: (lambda d, name=name: write_fixture(name, d), TINY_OVERRIDES[name]) for name in TINY_OVERRIDES}
 
 
 def test_every_benchmark_has_a_case():
@@ -59,7 +31,7 @@ def test_every_benchmark_has_a_case():
 @pytest.mark.parametrize('name', sorted(CASES))
 def test_tiny_mcr_train_run(name, tmp_path, capsys):
     torch.set_num_threads(1)
-    if name in NEEDS_TRANSFORMERS and importlib.util.find_spec('transformers') is None:
+    if 'transformers' in NEEDS.get(name, ()) and importlib.util.find_spec('transformers') is None:
         pytest.skip(f"{name} needs the optional 'transformers' package (pip install 'mcr-nb[hf]'), not installed here")
     write, tiny = CASES[name]
     root = write(tmp_path)
@@ -120,13 +92,13 @@ def _raw_case(name):
     from mcr_nb.prep_cremad import write_cremad_download
     from mcr_nb.prep_sthsth import write_sthsth_download
     from mcr_nb.prep_ucf import write_ucf_download
-    return {
-        'cremad': (write_cremad_download, {'total': 12, 'usable': 12, 'skipped_by_reason': {}}, 'cremad-resnet', AV_TINY),
-        'ave': (write_ave_download, {'total': 9, 'usable': 8, 'skipped_by_reason': {'no audio track': 1}}, 'ave-resnet', AV_TINY),
-        'ucf': (write_ucf_download, {'total': 12, 'usable': 8, 'skipped_by_reason': {'no audio track': 4}}, 'ucf-resnet', AV_TINY),
-        'sthsth': (write_sthsth_download, {'total': 13, 'usable': 12, 'skipped_by_reason': {'no video file': 1}}, 'sthsth-2p1d',
-                   ['data.options.image_size=16', 'data.options.n_frames=4', 'model.options.widths=[8,8]', 'model.latent=8']),
+    case = {
+        'cremad': (write_cremad_download, {'total': 12, 'usable': 12, 'skipped_by_reason': {}}, 'cremad-resnet'),
+        'ave': (write_ave_download, {'total': 9, 'usable': 8, 'skipped_by_reason': {'no audio track': 1}}, 'ave-resnet'),
+        'ucf': (write_ucf_download, {'total': 12, 'usable': 8, 'skipped_by_reason': {'no audio track': 4}}, 'ucf-resnet'),
+        'sthsth': (write_sthsth_download, {'total': 13, 'usable': 12, 'skipped_by_reason': {'no video file': 1}}, 'sthsth-2p1d'),
     }[name]
+    return case + (TINY_OVERRIDES[case[2]],)
 
 
 @pytest.mark.parametrize('name', ['cremad', 'ave', 'ucf', 'sthsth'])

@@ -37,6 +37,7 @@ TINY = {'unimodal': {'modality': 'a'}, 'mcr': {'n_perms': 2, 'lambda_b': 1.0}}
 EXTRA = [('joint', {}, {'clip_grad': 1.0, 'grad_accum_steps': 2}, 1, False, 0),
          ('mcr', {}, {'clip_grad': 1.0}, 1, False, 0),
          ('agm', {}, {'grad_accum_steps': 2}, 1, False, 0),
+         ('ogm_ge', {}, {'grad_accum_steps': 2}, 1, False, 0), ('mlb', {}, {'grad_accum_steps': 2}, 1, False, 0),  # whole-batch statistics
          ('agm', {}, {}, 2, False, 1),                      # the running score mean of earlier steps in use
          ('agm', {}, {}, 1, True, 0), ('mlb', {}, {}, 1, True, 0), ('ogm_ge', {}, {}, 1, True, 0),  # regression branches
          ('ogm_ge', {'ge': False}, {}, 1, False, 0),
@@ -46,6 +47,7 @@ EXTRA = [('joint', {}, {'clip_grad': 1.0, 'grad_accum_steps': 2}, 1, False, 0),
          ('reconboost', {}, {}, 3, False, 1),               # the ensemble stage
          ('reconboost', {}, {}, 3, False, 2),               # the second modality stage (with the consolidation term)
          ('dnr', {'every': 1}, {}, 2, False, 1)]            # after a diagnosis and re-initialisation (with validation)
+NEEDS_VAL = ('mslr', 'dnr')  # methods that read the validation split (and refuse a run without one)
 
 
 class Window(Callback):
@@ -98,7 +100,7 @@ def train(reads, method='joint', params=None, log_every=1000, epochs=1, regressi
           start=2, stop=5, window_cls=None, **train_kw):
     seen, state = reads
     ds = torch.manual_seed(0) and toy(regression=regression)
-    val = toy(48, seed=1, regression=regression) if method == 'dnr' else None
+    val = toy(48, seed=1, regression=regression) if method in NEEDS_VAL else None
     mcfg, dcfg = ModelConfig(hidden=16, latent=8), DataConfig(batch_size=16)
     tcfg = TrainConfig(epochs=epochs, progress='none', log_every=log_every, **train_kw)
     params = method_params_class(method)(**{**TINY.get(method, {}), **(params or {})})

@@ -164,3 +164,38 @@ def test_pre_stages_train_with_the_unimodal_settings():
     assert name == 'unimodal_audio' and sub.method == 'unimodal' and sub.method_params['modality'] == 'audio'
     assert (sub.train.lr, sub.train.patience, sub.train.epochs) == (1e-3, 100, 1000)   # the authors' unimodal runs
     assert cfg.train.lr == 1e-4 and sub.data.batch_size == 4                          # the run keeps its own; data follows the run
+
+
+def _accum_run(method, params, k, regression=False, val=True, **train_kw):
+    "Final weights of 3 steps (batches of 16) with train.grad_accum_steps=k."
+    from mcr_nb.config import method_params_class
+    from mcr_nb.learner import Learner, build_model, get_method_class
+    torch.manual_seed(0)
+    tr, va = _toy(48, 0), _toy(32, 1)
+    if regression: tr, va = (TensorMultimodalDataset(d.inputs, d.y.float() - 1, None) for d in (tr, va))
+    model = build_model(ModelConfig(hidden=16, latent=8), tr)
+    meth = get_method_class(method)(method_params_class(method)(**params), model, tr.n_classes)
+    Learner(model, tr, va if val else None, meth, data=DataConfig(batch_size=16),
+            train=TrainConfig(epochs=1, lr=1e-2, warmup_steps=0, progress='none', grad_accum_steps=k, **train_kw)).fit()
+    return model.state_dict()
+
+
+@pytest.mark.parametrize('method,params,regression', [('ogm_ge', {'ge': False}, False), ('ogm_ge', {}, False), ('ogm_ge', {}, True),
+                                                      ('mlb', {}, False), ('mlb', {}, True), ('mslr', {'lr_scales': [0.5, 2.0]}, False),
+                                                      ('mslr', {'lr_scales': [0.5, 2.0], 'mode': 'grad'}, False),
+                                                      ('mmcosine', {}, False), ('reconboost', {}, False), ('dnr', {}, False)])
+def test_grad_accum_matches_the_whole_batch(method, params, regression):
+    "Gradient accumulation takes the whole batch's step: gradient modulation (OGM-GE, MLB) reads the whole batch's statistics."
+    torch.set_num_threads(1)
+    one, two = _accum_run(method, params, 1, regression), _accum_run(method, params, 2, regression)
+    for k, v in one.items(): torch.testing.assert_close(two[k], v, rtol=1e-4, atol=1e-5, msg=lambda m: f"{method} {k}: {m}")
+
+
+def test_mmpareto_refuses_grad_accum():
+    with pytest.raises(ValueError, match=r'mmpareto does not support train.grad_accum_steps > 1 \(got 2\)'): _accum_run('mmpareto', {}, 2)
+    _accum_run('mmpareto', {}, 1)
+
+
+@pytest.mark.parametrize('method', ['mslr', 'dnr'])
+def test_validation_split_is_required(method):
+    with pytest.raises(ValueError, match=f"{method} needs a validation split"): _accum_run(method, {}, 1, val=False)

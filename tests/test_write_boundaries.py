@@ -104,7 +104,7 @@ DRIVER = textwrap.dedent(r'''
             for i, (x, y) in enumerate(zip(a, b)): same(x, y, f'{where}[{i}]')
         elif a != b: fail(f'values differ at {where}: {a!r} vs {b!r}')
     def records(d): return [{k: v for k, v in json.loads(l).items() if k not in learner.VOLATILE_KEYS} for l in (d / 'metrics.jsonl').read_text().splitlines()]
-    def summ(d): return {k: v for k, v in json.loads((d / 'summary.json').read_text()).items() if k not in ('seconds', 'stop_reason')}
+    def summ(d): return {k: v for k, v in json.loads((d / 'summary.json').read_text()).items() if k != 'seconds'}  # stop_reason too: restored from last.pt
     R = run_dir(ref)
     for out in sorted(p for p in root.iterdir() if p.is_dir() and p.name != 'ref'):
         D = run_dir(out)

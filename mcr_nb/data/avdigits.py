@@ -300,7 +300,7 @@ class AVDigitsDataset(Dataset):
         self.features = dict(n_mels=n_mels, n_fft=n_fft, hop=hop)
         self.modalities, self.n_classes = ['image', 'audio'], 10
         self.labels = torch.tensor([int(r['label']) for r in self.rows])
-        self.sr = None
+        self.preload, self.sr = preload, self._rate(self.rows[0])  # every clip is read at the first clip's rate
         if preload:
             key = (str(self.root.resolve()), self.split, tuple(self.features.items()), (self.root / 'metadata.csv').stat().st_mtime_ns)
             if key not in _DECODED: _DECODED[key] = self._decode_all()
@@ -309,13 +309,15 @@ class AVDigitsDataset(Dataset):
     def _image(self, r):
         return load_image(require(self.root / 'images' / f"{r['image']}.png", AVDIGITS_LAYOUT))[0]
 
-    def _wave(self, r):
+    def _rate(self, r):
+        "The sample rate of a clip, from its header."
         import soundfile as sf
         path = require(self.root / 'audio' / f"{r['id']}.wav", AVDIGITS_LAYOUT)
-        try: info = sf.info(str(path))
+        try: return int(sf.info(str(path)).samplerate)
         except Exception as e: raise CorruptFileError(f"cannot read {str(path)!r}: {type(e).__name__}: {e}") from e
-        if self.sr is None: self.sr = int(info.samplerate)
-        return torch.from_numpy(load_wav(path, self.sr))
+
+    def _wave(self, r):
+        return torch.from_numpy(load_wav(require(self.root / 'audio' / f"{r['id']}.wav", AVDIGITS_LAYOUT), self.sr))
 
     def _decode_all(self):
         images = torch.stack([self._image(r) for r in self.rows])
@@ -326,6 +328,7 @@ class AVDigitsDataset(Dataset):
     def __len__(self): return len(self.rows)
 
     def __getitem__(self, i):
+        if self.preload: return {m: x[i] for m, x in self.inputs.items()}, int(self.labels[i])
         r = self.rows[i]
         return {'image': self._image(r), 'audio': log_mel(self._wave(r), self.sr, **self.features)}, int(self.labels[i])
 

@@ -14,7 +14,8 @@ from .common import (resolve_root, require, check_split, load_pickle, tile_clip,
 from ..core import check_choice
 
 # %% auto #0
-__all__ = ['UCF_LAYOUT', 'UCF_STORES', 'ucf_group', 'read_ucf_index', 'UCFDataset', 'write_ucf_store', 'write_ucf_fixture']
+__all__ = ['UCF_LAYOUT', 'UCF_STORES', 'ucf_group', 'read_ucf_index', 'UCFDataset', 'write_ucf_clip', 'ucf_index',
+           'write_ucf_store', 'write_ucf_fixture']
 
 # %% ../../nbs/21_data.ucf.ipynb #82fe8450
 UCF_LAYOUT = '''UCF-101/
@@ -122,20 +123,37 @@ class UCFDataset(Dataset):
         return {'audio': spec, 'video': self.transform(frames).transpose(0, 1).contiguous()}, self.labels[i]
 
 # %% ../../nbs/21_data.ucf.ipynb #1818784e
+def write_ucf_clip(f,  # an open h5py.File (or group) to write into
+                   clip: str,  # the clip name, e.g. 'v_ApplyEyeMakeup_g08_c01.avi'
+                   vision: np.ndarray,  # uint8 (F, H, W, 3) RGB frames
+                   audio: np.ndarray,  # (N,) audio samples
+                   label: int,  # 1-based UCF-101 label
+                  ):
+    "One clip's group of the UCF store: 'vision' (one HDF5 chunk per frame, lzf), 'audio' float32, attribute 'label'."
+    vision = np.asarray(vision, np.uint8)
+    g = f.create_group(clip)
+    g.create_dataset('vision', data=vision, chunks=(1, *vision.shape[1:]), compression='lzf')
+    g.create_dataset('audio', data=np.asarray(audio, np.float32)); g.attrs['label'] = int(label)
+    return g
+
+def ucf_index(rows,  # (clip, 1-based label, n_frames, n_audio) per indexed clip
+             ) -> dict:
+    "The arrays of the store's /index: 'clips' (strings), 'labels', 'n_frames', 'n_audio' (int64)."
+    import h5py
+    rows = list(rows)
+    out = {'clips': np.array([r[0] for r in rows], dtype=h5py.string_dtype())}
+    for k, j in (('labels', 1), ('n_frames', 2), ('n_audio', 3)): out[k] = np.array([int(r[j]) for r in rows], np.int64)
+    return out
+
 def write_ucf_store(path: str | os.PathLike,  # the .h5 file to write
                     clips: dict,  # {clip.avi: (vision uint8 (F, H, W, 3) RGB, audio float (N,), 1-based label)}
                    ) -> Path:
     "Write a single-file UCF store (groups + /index), the layout `UCFDataset(store='hdf5')` reads."
     import h5py
     with h5py.File(path, 'w') as f:
-        for clip, (vision, audio, label) in clips.items():
-            g = f.create_group(clip)
-            g.create_dataset('vision', data=np.asarray(vision, np.uint8), compression='lzf')
-            g.create_dataset('audio', data=np.asarray(audio, np.float32)); g.attrs['label'] = int(label)
+        for clip, (vision, audio, label) in clips.items(): write_ucf_clip(f, clip, vision, audio, label)
         ix = f.create_group('index')
-        ix.create_dataset('clips', data=np.array(list(clips), dtype=h5py.string_dtype()))
-        for k, j in (('labels', 2), ('n_frames', 0), ('n_audio', 1)):
-            ix.create_dataset(k, data=np.array([int(v[j]) if k == 'labels' else len(v[j]) for v in clips.values()], np.int64))
+        for k, v in ucf_index((c, l, len(v), len(a)) for c, (v, a, l) in clips.items()).items(): ix.create_dataset(k, data=v)
     return Path(path)
 
 def write_ucf_fixture(root: str | os.PathLike,  # folder to create (the dataset root)
